@@ -1,0 +1,23 @@
+/* The built-in passes, in one table: adding a pass is a new passes/<name>.c
+ * defining `const Pass pass_<name>` plus one line here. The pass manager
+ * registers them in this order (--help lists them so). */
+#include "pm/pass_manager.h"
+
+#define BUILTIN_PASSES(X) \
+  X(dce)                  \
+  X(remove_identity)
+
+#define DECLARE(id) extern const Pass pass_##id;
+BUILTIN_PASSES(DECLARE)
+#undef DECLARE
+
+static const Pass *const builtins[] = {
+#define ENTRY(id) &pass_##id,
+    BUILTIN_PASSES(ENTRY)
+#undef ENTRY
+};
+
+const Pass *const *pass_builtins(int *n) {
+  *n = (int)(sizeof builtins / sizeof builtins[0]);
+  return builtins;
+}
