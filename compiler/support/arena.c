@@ -99,7 +99,7 @@ void *arena_grow(Arena *a, const void *p, size_t size, size_t newsize) {
 
 char *arena_strndup(Arena *a, const char *s, size_t n) {
   char *p = arena_alloc(a, n + 1);
-  memcpy(p, s, n);
+  if (n) memcpy(p, s, n); /* s may be NULL when n is 0 (empty protobuf bytes) */
   p[n] = '\0';
   return p;
 }
