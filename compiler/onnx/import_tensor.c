@@ -176,57 +176,34 @@ static uint8_t *read_external(OnnxCtx *c, const Onnx__TensorProto *t, size_t nee
   return buf;
 }
 
-/* Fills `dst` from the typed field that holds this data type. Returns
- * false (reported) when the count is wrong. *present says whether any
- * typed field held data. */
-static bool decode_typed(OnnxCtx *c, const Onnx__TensorProto *t, IrElem e, int64_t numel, void *dst,
-                         bool *present, const char *what) {
-  size_t n = 0, want = (size_t)numel;
-  const char *field = "";
-  *present = true;
+/* How many entries the typed field for e holds (*want: how many it should,
+ * *field: its name). */
+static size_t typed_count(const Onnx__TensorProto *t, IrElem e, int64_t numel, size_t *want, const char **field) {
+  *want = (size_t)numel;
   switch (e) {
-  case IR_ELEM_F32:
-    field = "float_data", n = t->n_float_data;
-    if (n == want) memcpy(dst, t->float_data, want * 4);
-    break;
-  case IR_ELEM_I64:
-    field = "int64_data", n = t->n_int64_data;
-    if (n == want) memcpy(dst, t->int64_data, want * 8);
-    break;
-  case IR_ELEM_F64:
-    field = "double_data", n = t->n_double_data;
-    if (n == want) memcpy(dst, t->double_data, want * 8);
-    break;
+  case IR_ELEM_F32: *field = "float_data"; return t->n_float_data;
+  case IR_ELEM_I64: *field = "int64_data"; return t->n_int64_data;
+  case IR_ELEM_F64: *field = "double_data"; return t->n_double_data;
   case IR_ELEM_U32:
-  case IR_ELEM_U64:
-    field = "uint64_data", n = t->n_uint64_data;
-    if (n == want)
-      for (size_t i = 0; i < n; i++) ir_elem_store_bits(e, dst, (int64_t)i, t->uint64_data[i]);
-    break;
+  case IR_ELEM_U64: *field = "uint64_data"; return t->n_uint64_data;
   default: {
-    /* int32_data: one element (or one packed byte of sub-byte elements) per
-     * entry; float types as their bit patterns. */
-    field = "int32_data", n = t->n_int32_data;
     int k = per_byte(e);
-    want = (size_t)((numel + k - 1) / k);
-    if (n == want) {
-      if (k == 1) {
-        for (size_t i = 0; i < n; i++) {
-          uint64_t v = (uint64_t)(int64_t)t->int32_data[i];
-          if (e == IR_ELEM_BOOL) v = v != 0;
-          ir_elem_store_bits(e, dst, (int64_t)i, v);
-        }
-      } else {
-        int bits = 8 / k;
-        for (int64_t i = 0; i < numel; i++) {
-          uint32_t byte = (uint32_t)t->int32_data[i / k] & 0xFF;
-          store_field(e, dst, i, (byte >> (bits * (int)(i % k))) & ((1u << bits) - 1));
-        }
-      }
-    }
-    break;
+    *want = (size_t)((numel + k - 1) / k);
+    *field = "int32_data";
+    return t->n_int32_data;
   }
   }
+}
+
+/* Allocates *dstp and fills it from the typed field that holds this data
+ * type. Returns false (reported) when the count is wrong. *present says
+ * whether any typed field held data. */
+static bool decode_typed(OnnxCtx *c, const Onnx__TensorProto *t, IrElem e, int64_t numel, void **dstp,
+                         size_t nbytes, bool *present, const char *what) {
+  size_t want;
+  const char *field;
+  size_t n = typed_count(t, e, numel, &want, &field);
+  *present = true;
   if (n == 0 && want != 0) {
     *present = false;
     return true;
@@ -235,6 +212,35 @@ static bool decode_typed(OnnxCtx *c, const Onnx__TensorProto *t, IrElem e, int64
     diag_error(c->d, onnx_loc(c), "%s: %s has %zu entries, its dims and type %s need %zu", what, field, n,
                ir_elem_name(e), want);
     return false;
+  }
+  void *dst = *dstp = arena_alloc(&c->m->arena, nbytes ? nbytes : 1);
+  switch (e) {
+  case IR_ELEM_F32: memcpy(dst, t->float_data, want * 4); break;
+  case IR_ELEM_I64: memcpy(dst, t->int64_data, want * 8); break;
+  case IR_ELEM_F64: memcpy(dst, t->double_data, want * 8); break;
+  case IR_ELEM_U32:
+  case IR_ELEM_U64:
+    for (size_t i = 0; i < n; i++) ir_elem_store_bits(e, dst, (int64_t)i, t->uint64_data[i]);
+    break;
+  default: {
+    /* int32_data: one element (or one packed byte of sub-byte elements) per
+     * entry; float types as their bit patterns. */
+    int k = per_byte(e);
+    if (k == 1) {
+      for (size_t i = 0; i < n; i++) {
+        uint64_t v = (uint64_t)(int64_t)t->int32_data[i];
+        if (e == IR_ELEM_BOOL) v = v != 0;
+        ir_elem_store_bits(e, dst, (int64_t)i, v);
+      }
+    } else {
+      int bits = 8 / k;
+      for (int64_t i = 0; i < numel; i++) {
+        uint32_t byte = (uint32_t)t->int32_data[i / k] & 0xFF;
+        store_field(e, dst, i, (byte >> (bits * (int)(i % k))) & ((1u << bits) - 1));
+      }
+    }
+    break;
+  }
   }
   return true;
 }
@@ -277,11 +283,14 @@ IrConst *onnx_tensor_to_const(OnnxCtx *c, const Onnx__TensorProto *t, const char
   size_t packed = e == IR_ELEM_BOOL || k == 1 ? (size_t)numel * (size_t)(e == IR_ELEM_BOOL ? 1 : bytes)
                                               : (size_t)((numel + k - 1) / k);
   size_t nbytes = (size_t)numel * (size_t)bytes;
-  void *data = arena_alloc(&c->m->arena, nbytes ? nbytes : 1);
+  /* The buffer is allocated only once the source is known to hold that much
+   * data: dims alone (a few bytes of protobuf) must not size an allocation. */
+  void *data = NULL;
 
   if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
     uint8_t *buf = read_external(c, t, packed, what);
     if (!buf) return NULL;
+    data = arena_alloc(&c->m->arena, nbytes ? nbytes : 1);
     unpack_bytes(e, buf, numel, data);
     free(buf);
   } else if (t->has_raw_data) {
@@ -290,10 +299,11 @@ IrConst *onnx_tensor_to_const(OnnxCtx *c, const Onnx__TensorProto *t, const char
                  t->raw_data.len, ir_elem_name(e), packed);
       return NULL;
     }
+    data = arena_alloc(&c->m->arena, nbytes ? nbytes : 1);
     unpack_bytes(e, t->raw_data.data, numel, data);
   } else {
     bool present;
-    if (!decode_typed(c, t, e, numel, data, &present, what)) return NULL;
+    if (!decode_typed(c, t, e, numel, &data, nbytes, &present, what)) return NULL;
     if (!present) {
       diag_error(c->d, onnx_loc(c), "%s: tensor has no data (%lld elements expected)", what, (long long)numel);
       return NULL;
