@@ -151,10 +151,8 @@ static void close_scope(Verifier *V, size_t mark) {
   while (V->nscope > mark) *valmap_slot(&V->vals, V->scope[--V->nscope], false) = VAL_CLOSED;
 }
 
-static void check_operands(Verifier *V, const IrOp *op, const IrOpInfo *info) {
-  /* Operands below min_in are required, except Loop's trip count and
-   * condition: ONNX makes both optional, but they keep their slots. */
-  uint32_t required = op->kind == IR_OP_LOOP ? 0 : (uint32_t)info->min_in;
+static void check_operands(Verifier *V, const IrOp *op) {
+  uint32_t required = ops_required_operands(op->kind);
   for (uint32_t i = 0; i < op->noperands; i++) {
     const IrValue *v = op->operands[i].value;
     if (!v) {
@@ -377,7 +375,7 @@ static void check_loop(Verifier *V, const IrOp *op) {
 static void verify_op(Verifier *V, const IrOp *op) {
   const IrOpInfo *info = ops_info(op->kind);
   DiagLoc loc = ir_op_diag_loc(op);
-  check_operands(V, op, info);
+  check_operands(V, op);
   check_arity(V, op, info);
   check_attrs(V, op, info);
   for (uint32_t i = 0; i < op->nresults; i++) irv_check_type(V->d, op->results[i]->type, loc);

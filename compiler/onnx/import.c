@@ -455,6 +455,12 @@ static bool import_node(OnnxCtx *c, const Onnx__NodeProto *node, int idx, IrRegi
                info->min_in, info->max_in);
     ok = false;
   }
+  for (uint32_t i = 0; ok && i < n.nin && i < ops_required_operands(n.kind); i++) {
+    if (!n.ins[i]) {
+      diag_error(c->d, onnx_loc(c), "%s: input #%u is required but empty", desc, i);
+      ok = false;
+    }
+  }
   if (ok && ((int)nout < info->min_out || (info->max_out >= 0 && (int)nout > info->max_out))) {
     diag_error(c->d, onnx_loc(c), "%s: %u outputs given, '%s' gives %d to %d", desc, nout, info->name,
                info->min_out, info->max_out);

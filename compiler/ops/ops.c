@@ -88,3 +88,5 @@ const IrAttrRule *ops_attr_rule(IrOpKind k, const char *attr) {
 }
 
 const char *ops_attr_kind_name(IrAttrKind k) { return kind_names[k]; }
+
+uint32_t ops_required_operands(IrOpKind k) { return k == IR_OP_LOOP ? 0 : (uint32_t)ops_info(k)->min_in; }

@@ -56,6 +56,9 @@ const char *ops_name(IrOpKind k);
 /* Looks an op up by its text name (n bytes); false if unknown. */
 bool ops_lookup(const char *name, int n, IrOpKind *out);
 const IrAttrRule *ops_attr_rule(IrOpKind k, const char *attr);
+/* How many leading operands must be present (not `none`): min_in, except
+ * Loop, whose trip count and condition ONNX makes optional in place. */
+uint32_t ops_required_operands(IrOpKind k);
 const char *ops_attr_kind_name(IrAttrKind k);
 
 #endif
