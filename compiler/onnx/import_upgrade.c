@@ -115,6 +115,9 @@ bool onnx_upgrade(OnnxCtx *c, IrRegion *r, const Onnx__NodeProto *node, const ch
   int64_t opset = c->opset;
   const char *op_type = node->op_type;
   IrOpKind k = n->kind;
+  /* Every rewrite below works on input #0; a node without one is left for
+   * the arity check to report. */
+  if (n->nin == 0 || !n->ins[0]) return true;
 
   if (strcmp(op_type, "Upsample") == 0) {
     /* Upsample(X, scales) == Resize(X, none, scales) with asymmetric
