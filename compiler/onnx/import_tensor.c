@@ -214,6 +214,7 @@ static bool decode_typed(OnnxCtx *c, const Onnx__TensorProto *t, IrElem e, int64
     return false;
   }
   void *dst = *dstp = arena_alloc(&c->m->arena, nbytes ? nbytes : 1);
+  if (want == 0) return true; /* empty tensor: the field pointer may be NULL */
   switch (e) {
   case IR_ELEM_F32: memcpy(dst, t->float_data, want * 4); break;
   case IR_ELEM_I64: memcpy(dst, t->int64_data, want * 8); break;
