@@ -22,9 +22,15 @@ static IrDim meet(IrDim a, IrDim b) {
   return a.sym ? a : b;
 }
 
-static void all_dynamic(Shape *s, int32_t rank) {
-  s->rank = rank;
-  for (int32_t i = 0; i < rank; i++) s->d[i] = infer_dyn();
+/* Rank `rank` with every dim unknown; a rank beyond what a Shape holds
+ * (data-dependent ranks from a hostile model) gives an unranked shape. */
+static void all_dynamic(Shape *s, int64_t rank) {
+  if (rank < 0 || rank > INFER_MAX_RANK) {
+    s->rank = -1;
+    return;
+  }
+  s->rank = (int32_t)rank;
+  for (int32_t i = 0; i < s->rank; i++) s->d[i] = infer_dyn();
 }
 
 bool infer_reshape(InferCtx *c) {
@@ -245,7 +251,7 @@ bool infer_unsqueeze(InferCtx *c) {
   if (in.rank < 0 || !infer_const_ints(c, 1, axes, &n, INFER_MAX_RANK)) {
     out.rank = -1;
     if (in.rank >= 0 && infer_in(c, 1) && infer_in(c, 1)->rank == 1 && infer_in(c, 1)->dims[0].size >= 0)
-      all_dynamic(&out, in.rank + (int32_t)infer_in(c, 1)->dims[0].size);
+      all_dynamic(&out, (int64_t)in.rank + infer_in(c, 1)->dims[0].size);
     infer_set(c, 0, e, &out);
     return true;
   }
@@ -449,7 +455,7 @@ bool infer_expand(InferCtx *c) {
     const IrType *st = infer_in(c, 1);
     out.rank = -1;
     if (st->rank == 1 && st->dims[0].size >= 0 && in.rank >= 0) {
-      int32_t r = (int32_t)st->dims[0].size;
+      int64_t r = st->dims[0].size;
       all_dynamic(&out, r > in.rank ? r : in.rank);
     }
     infer_set(c, 0, e, &out);
@@ -613,7 +619,8 @@ bool infer_constant_of_shape(InferCtx *c) {
   return true;
 }
 
-/* Compress, DepthToSpace, SpaceToDepth, EyeLike, NonZero, OneHot, TopK. */
+/* Compress, DepthToSpace, SpaceToDepth, EyeLike, NonZero, OneHot, TopK,
+ * Unique. */
 bool infer_misc_data(InferCtx *c) {
   Shape in, out;
   const IrType *t0 = infer_in(c, 0);
@@ -688,6 +695,28 @@ bool infer_misc_data(InferCtx *c) {
     out.rank = in.rank + 1;
     for (int32_t i = 0, k = 0; i < out.rank; i++) out.d[i] = i == ax ? dd : in.d[k++];
     break;
+  }
+  case IR_OP_UNIQUE: {
+    /* Y: the unique elements (1-D) or slices along axis; indices and
+     * counts: 1-D i64 of data-dependent length; inverse_indices: one per
+     * element (no axis) or per index of the axis. */
+    const IrAttr *a = ir_op_attr(c->op, "axis");
+    Shape v, inv;
+    all_dynamic(&v, 1);
+    all_dynamic(&inv, 1);
+    if (!a) {
+      int64_t n = infer_numel(&in);
+      if (n >= 0) inv.d[0] = infer_static(n);
+      all_dynamic(&out, 1);
+    } else if (in.rank >= 0) {
+      int32_t ax;
+      if (!infer_axis(c, a->u.i, in.rank, &ax, "axis")) return false;
+      inv.d[0] = in.d[ax];
+      out.d[ax] = infer_dyn();
+    }
+    infer_set(c, 0, e, &out);
+    for (uint32_t i = 1; i < c->op->nresults; i++) infer_set(c, i, IR_ELEM_I64, i == 2 ? &inv : &v);
+    return true;
   }
   case IR_OP_TOP_K: {
     if (in.rank >= 0) {
