@@ -9,7 +9,7 @@
 #include "ir/ir.h"
 
 /* The newest default-domain ("" / "ai.onnx") opset the importer accepts. */
-#define ONNX_MAX_OPSET 22
+#define ONNX_MAX_OPSET 27
 
 typedef struct OnnxImportOptions {
   /* 0: ONNX_MAX_OPSET. Models importing a newer default opset are refused. */

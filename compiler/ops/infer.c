@@ -479,7 +479,7 @@ bool ir_infer_op(IrModule *m, IrOp *op, Diag *d) {
     infer_set(&c, 0, IR_ELEM_BOOL, &s);
     return true;
   }
-  case IR_OP_CAST: case IR_OP_CAST_LIKE: return infer_cast(&c);
+  case IR_OP_CAST: case IR_OP_CAST_LIKE: case IR_OP_BIT_CAST: return infer_cast(&c);
 
   case IR_OP_IDENTITY: case IR_OP_DROPOUT: case IR_OP_SQRT: case IR_OP_EXP: case IR_OP_LOG: case IR_OP_ABS:
   case IR_OP_NEG: case IR_OP_RECIPROCAL: case IR_OP_ERF: case IR_OP_RELU: case IR_OP_LEAKY_RELU: case IR_OP_CLIP:
@@ -490,7 +490,7 @@ bool ir_infer_op(IrModule *m, IrOp *op, Diag *d) {
   case IR_OP_SIGN: case IR_OP_SIN: case IR_OP_SINH: case IR_OP_SOFTPLUS: case IR_OP_SOFTSIGN: case IR_OP_TAN:
   case IR_OP_THRESHOLDED_RELU: case IR_OP_HARDMAX: case IR_OP_LOG_SOFTMAX: case IR_OP_LP_NORM: case IR_OP_LRN:
   case IR_OP_MVN: case IR_OP_CUM_SUM: case IR_OP_TRILU: case IR_OP_REVERSE_SEQUENCE: case IR_OP_SCATTER_ELEMENTS:
-  case IR_OP_SCATTER_ND:
+  case IR_OP_SCATTER_ND: case IR_OP_SCATTER: case IR_OP_CUM_PROD: case IR_OP_TENSOR_SCATTER:
     return infer_unary(&c);
   case IR_OP_LAYER_NORM: case IR_OP_BATCH_NORM: case IR_OP_INSTANCE_NORM: case IR_OP_GROUP_NORM:
     return infer_norm(&c);
@@ -528,7 +528,7 @@ bool ir_infer_op(IrModule *m, IrOp *op, Diag *d) {
   case IR_OP_RANGE: return infer_range(&c);
   case IR_OP_CONSTANT_OF_SHAPE: return infer_constant_of_shape(&c);
   case IR_OP_COMPRESS: case IR_OP_DEPTH_TO_SPACE: case IR_OP_SPACE_TO_DEPTH: case IR_OP_EYE_LIKE:
-  case IR_OP_NON_ZERO: case IR_OP_ONE_HOT: case IR_OP_TOP_K:
+  case IR_OP_NON_ZERO: case IR_OP_ONE_HOT: case IR_OP_TOP_K: case IR_OP_UNIQUE:
     return infer_misc_data(&c);
   case IR_OP_COUNT: break;
   }
