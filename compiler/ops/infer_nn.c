@@ -161,18 +161,20 @@ bool infer_conv_pool(InferCtx *c) {
   if (group <= 0) return infer_fail(c, "group %lld is not positive", (long long)group);
   out.rank = x.rank;
   out.d[0] = x.d[0];
+  /* An unranked weight leaves its dims unset: read them as unknown. */
+  IrDim w0 = w.rank >= 2 ? w.d[0] : infer_dyn(), w1 = w.rank >= 2 ? w.d[1] : infer_dyn();
   if (pool) {
     out.d[1] = x.d[1];
   } else if (transpose) {
-    out.d[1] = w.d[1].size >= 0 ? infer_static(w.d[1].size * group) : infer_dyn();
-    if (clash(x.d[1], w.d[0]))
+    out.d[1] = w1.size >= 0 ? infer_static(w1.size * group) : infer_dyn();
+    if (clash(x.d[1], w0))
       return infer_fail(c, "input channels %lld and weight dim 0 (%lld) differ", (long long)x.d[1].size,
-                        (long long)w.d[0].size);
+                        (long long)w0.size);
   } else {
-    out.d[1] = w.d[0];
-    if (x.d[1].size >= 0 && w.d[1].size >= 0 && x.d[1].size != w.d[1].size * group)
+    out.d[1] = w0;
+    if (x.d[1].size >= 0 && w1.size >= 0 && x.d[1].size != w1.size * group)
       return infer_fail(c, "input channels %lld and weight channels %lld x group %lld differ",
-                        (long long)x.d[1].size, (long long)w.d[1].size, (long long)group);
+                        (long long)x.d[1].size, (long long)w1.size, (long long)group);
   }
   const IrAttr *ks = ir_op_attr(c->op, "kernel_shape"), *st = ir_op_attr(c->op, "strides"),
                *dl = ir_op_attr(c->op, "dilations"), *pd = ir_op_attr(c->op, "pads"),
