@@ -5,7 +5,15 @@
 
 #define BUILTIN_PASSES(X) \
   X(dce)                  \
-  X(remove_identity)
+  X(remove_identity)      \
+  X(constant_fold)        \
+  X(fold_batchnorm)       \
+  X(raise_layernorm)      \
+  X(raise_rmsnorm)        \
+  X(raise_gelu)           \
+  X(raise_silu)           \
+  X(raise_hardswish)      \
+  X(canonicalize)
 
 #define DECLARE(id) extern const Pass pass_##id;
 BUILTIN_PASSES(DECLARE)

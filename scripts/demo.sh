@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The main job, as far as quench goes today: install, build, then import each
-# real ONNX model in ../shared/models (or, where that folder is absent, the
-# sample module in examples/), run the clean-up pipeline on it with the
-# verifier after every pass, and write the result as .qir + weights file.
-# Running models and reporting accuracy and speed come with the interpreter
-# and the backends (docs/roadmap.md).
+# The main job: install, build, then for each real model in ../shared/models
+# import the ONNX file, canonicalize it (the verifier after every pass), write
+# it as .qir + weights, run the written .qir on the reference interpreter
+# against every test_data_set the model has, and report accuracy (worst SQNR
+# and max relative error over the sets) and speed (median and best ms per
+# inference, one thread). Where ../shared/models is absent, the sample module
+# in examples/ goes through the pass pipeline alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -12,43 +13,48 @@ bash scripts/install-deps.sh
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DQUENCH_TESTS=OFF >/dev/null
 cmake --build build-release -j"$(nproc)"
 opt=build-release/bin/quench-opt
-
+run=build-release/bin/quench-run
 out=${QUENCH_DEMO_OUT:-build-release/demo}
-mkdir -p "$out"
 models=${QUENCH_MODELS:-../shared/models}
-pipeline='remove-identity,dce'
+repeat=${QUENCH_DEMO_REPEAT:-10}
+mkdir -p "$out"
 
-inputs=()
-if [ -d "$models" ]; then
-  for f in mnist8/model.onnx ppocr_cls_mobile_v2/model.onnx ppocr_en_number_rec_v2/model.onnx \
-           yunet_120x160/model.onnx silero_vad/silero_vad.onnx magika_v3_3/model.onnx \
-           stories260k/model.onnx; do
-    [ -f "$models/$f" ] && inputs+=("$models/$f")
-  done
-else
-  echo "demo: $models is absent; using examples/sample.qir instead of the real models"
+if [ ! -d "$models" ]; then
+  echo "demo: $models is absent; running the pass pipeline on examples/sample.qir only"
+  "$opt" examples/sample.qir --passes=canonicalize --pass-stats --time-passes -o "$out/sample.qir"
+  exit 0
 fi
-[ ${#inputs[@]} -eq 0 ] && inputs=(examples/sample.qir)
 
-printf '\n%-28s %6s %6s %9s %10s %9s\n' model ops-in ops-out weights-KB qir-KB time-ms
-for f in "${inputs[@]}"; do
-  name=$(basename "$(dirname "$f")")
-  [ "$f" = examples/sample.qir ] && name=sample
+printf '\n%-24s %5s %5s %5s %9s %11s %9s %9s\n' model ops canon sets pass worst-SQNR median-ms best-ms
+status=0
+for f in mnist8/model.onnx ppocr_cls_mobile_v2/model.onnx ppocr_en_number_rec_v2/model.onnx \
+         yunet_120x160/model.onnx silero_vad/silero_vad.onnx magika_v3_3/model.onnx stories260k/model.onnx; do
+  [ -f "$models/$f" ] || continue
+  dir=$(dirname "$models/$f")
+  name=$(basename "$dir")
   dst="$out/$name.qir"
   log="$out/$name.log"
-  t0=$(date +%s%N)
-  "$opt" "$f" --passes="$pipeline" --pass-stats --time-passes -o "$dst" 2>"$log"
-  t1=$(date +%s%N)
-  # Ops are counted in the printed IR of the input and of the result.
-  before=$("$opt" "$f" | grep -cE '^ *(%[^ ]+(, %[^ ]+)* = )?[A-Za-z][A-Za-z0-9_.]*\(' || true)
-  after=$(grep -cE '^ *(%[^ ]+(, %[^ ]+)* = )?[A-Za-z][A-Za-z0-9_.]*\(' "$dst" || true)
-  wkb=0
-  [ -f "$dst.weights" ] && wkb=$(( $(stat -c %s "$dst.weights") / 1024 ))
-  printf '%-28s %6d %6d %9d %10d %9d\n' "$name" "$before" "$after" "$wkb" \
-    $(( $(stat -c %s "$dst") / 1024 )) $(( (t1 - t0) / 1000000 ))
+  "$opt" "$models/$f" --passes=canonicalize --pass-stats -o "$dst" 2>"$log"
+  count() { grep -cE '^ +(%[^ ]+(, %[^ ]+)* = )?[A-Z][A-Za-z0-9_.]*\(' "$1" || true; }
+  before=$("$opt" "$models/$f" | count /dev/stdin)
+  after=$(count "$dst")
+  sets=0 passed=0 worst=inf
+  for s in "$dir"/test_data_set_*; do
+    [ -d "$s" ] || continue
+    sets=$((sets + 1))
+    if "$run" "$dst" --check "$s" >"$log.check" 2>&1; then passed=$((passed + 1)); else status=1; fi
+    cat "$log.check" >>"$log"
+    w=$(grep -oE 'sqnr [0-9.a-z]+' "$log.check" | awk '{print $2}' | sort -g | head -1)
+    [ -n "$w" ] && worst=$(printf '%s\n%s\n' "$worst" "$w" | sort -g | head -1)
+  done
+  first=$(ls -d "$dir"/test_data_set_* | head -1)
+  timing=$("$run" "$dst" --check "$first" --repeat "$repeat" 2>&1 | grep '^time:' || true)
+  med=$(echo "$timing" | sed -E 's/.*median ([0-9.]+) ms.*/\1/')
+  best=$(echo "$timing" | sed -E 's/.*best ([0-9.]+) ms.*/\1/')
+  printf '%-24s %5d %5d %5d %9s %11s %9s %9s\n' "$name" "$before" "$after" "$sets" "$passed/$sets" "$worst" "$med" "$best"
 done
-
 echo
-echo "pipeline: $pipeline (verifier after every pass); outputs and per-model logs in $out/"
-echo "pass statistics and timing for the last model ($(basename "$dst")):"
-sed 's/^/  /' "$log"
+echo "ops: in the imported model / after canonicalize; pass: test_data_sets within max rel err 1e-4 or SQNR 80 dB"
+echo "(worst-SQNR in dB over all outputs and sets); times: reference interpreter, one thread, $repeat runs."
+echo "Outputs and per-model logs (pass statistics, per-output errors): $out/"
+exit $status

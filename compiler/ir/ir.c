@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Grows an arena array of `elem`-byte items to hold at least `need`. */
@@ -465,4 +466,13 @@ bool ir_module_walk(IrModule *m, IrOpVisitor fn, void *ctx) {
   for (uint32_t i = 0; i < m->nfuncs; i++)
     if (!ir_region_walk(m->funcs[i]->body, fn, ctx)) return false;
   return true;
+}
+
+void ir_op_verror(Diag *d, const IrOp *op, const char *fmt, va_list ap) {
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  if (op->src_name)
+    diag_error(d, ir_op_diag_loc(op), "node '%s' (op '%s'): %s", op->src_name, ops_name(op->kind), msg);
+  else
+    diag_error(d, ir_op_diag_loc(op), "op '%s': %s", ops_name(op->kind), msg);
 }

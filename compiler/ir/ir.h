@@ -5,6 +5,7 @@
 #ifndef QUENCH_IR_IR_H
 #define QUENCH_IR_IR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -235,6 +236,9 @@ IrOp *ir_op_parent_op(const IrOp *op);
 /* Diagnostic location of an op: its explicit source location if it has one,
  * else where it was parsed. */
 DiagLoc ir_op_diag_loc(const IrOp *op);
+/* Reports an error at op as "node 'NAME' (op 'Conv'): <message>" (or
+ * "op 'Conv': ..." for ops without a source name). */
+void ir_op_verror(Diag *d, const IrOp *op, const char *fmt, va_list ap);
 
 /* Walks every op of a region in order, descending into nested regions after
  * the op that owns them (pre-order). Returning false stops the walk. */

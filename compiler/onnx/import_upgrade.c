@@ -115,6 +115,10 @@ bool onnx_upgrade(OnnxCtx *c, IrRegion *r, const Onnx__NodeProto *node, const ch
   int64_t opset = c->opset;
   const char *op_type = node->op_type;
   IrOpKind k = n->kind;
+  if (k == IR_OP_SCAN && opset < 9) {
+    diag_error(c->d, onnx_loc(c), "%s: Scan before opset 9 (with sequence_lens) is not supported", desc);
+    return false;
+  }
   /* Every rewrite below works on input #0; a node without one is left for
    * the arity check to report. */
   if (n->nin == 0 || !n->ins[0]) return true;
@@ -200,9 +204,6 @@ bool onnx_upgrade(OnnxCtx *c, IrRegion *r, const Onnx__NodeProto *node, const ch
       int64_t kv = node->attribute[i]->i;
       onnx_node_add_input(n, onnx_emit_i64(c, r, "k", &kv, 1, false));
     }
-  } else if (k == IR_OP_SCAN && opset < 9) {
-    diag_error(c->d, onnx_loc(c), "%s: Scan before opset 9 (with sequence_lens) is not supported", desc);
-    return false;
   } else if ((k == IR_OP_SOFTMAX || k == IR_OP_LOG_SOFTMAX || k == IR_OP_HARDMAX) && opset < 13) {
     /* Before opset 13 these flatten the input at `axis` into 2-D; that is
      * the newer per-axis form only when axis is the last one. */

@@ -11,15 +11,10 @@
 #include "quant/floatfmt.h"
 
 bool infer_fail(InferCtx *c, const char *fmt, ...) {
-  char msg[512];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  ir_op_verror(c->d, c->op, fmt, ap);
   va_end(ap);
-  if (c->op->src_name)
-    diag_error(c->d, ir_op_diag_loc(c->op), "node '%s' (op '%s'): %s", c->op->src_name, ops_name(c->op->kind), msg);
-  else
-    diag_error(c->d, ir_op_diag_loc(c->op), "op '%s': %s", ops_name(c->op->kind), msg);
   return false;
 }
 
@@ -494,6 +489,9 @@ bool ir_infer_op(IrModule *m, IrOp *op, Diag *d) {
     return infer_unary(&c);
   case IR_OP_LAYER_NORM: case IR_OP_BATCH_NORM: case IR_OP_INSTANCE_NORM: case IR_OP_GROUP_NORM:
     return infer_norm(&c);
+  /* fused/newer ONNX ops (ops.def's last group): Y has X's type. */
+  case IR_OP_RMS_NORM: return infer_norm(&c);
+  case IR_OP_SWISH: return infer_unary(&c);
 
   case IR_OP_MATMUL: case IR_OP_MATMUL_INTEGER: case IR_OP_QLINEAR_MATMUL: return infer_matmul(&c);
   case IR_OP_GEMM: return infer_gemm(&c);

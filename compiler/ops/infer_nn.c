@@ -360,10 +360,15 @@ bool infer_quant(InferCtx *c) {
   infer_in_shape(c, 0, &x);
   IrElem e;
   switch (c->op->kind) {
-  case IR_OP_QUANTIZE_LINEAR: {
-    e = IR_ELEM_U8;
+  case IR_OP_QUANTIZE_LINEAR:
+  case IR_OP_DEQUANTIZE_LINEAR: {
+    /* Q: the zero point's type, else output_dtype, else u8. DQ (opset 25
+     * output_dtype): that type, else the scale's. */
+    bool q = c->op->kind == IR_OP_QUANTIZE_LINEAR;
+    if (!q && !infer_in(c, 1)) return infer_fail(c, "operand 1 is absent");
+    e = q ? IR_ELEM_U8 : infer_in(c, 1)->elem;
     int64_t od = ir_op_attr_int(c->op, "output_dtype", 0);
-    if (infer_in(c, 2)) {
+    if (q && infer_in(c, 2)) {
       e = infer_in(c, 2)->elem;
     } else if (od) {
       bool found = false;
@@ -373,10 +378,6 @@ bool infer_quant(InferCtx *c) {
     }
     break;
   }
-  case IR_OP_DEQUANTIZE_LINEAR:
-    if (!infer_in(c, 1)) return infer_fail(c, "operand 1 is absent");
-    e = infer_in(c, 1)->elem;
-    break;
   default: {
     Shape scalar = {.rank = 0};
     infer_set(c, 0, IR_ELEM_U8, &x);

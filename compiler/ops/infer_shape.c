@@ -580,7 +580,10 @@ bool infer_range(InferCtx *c) {
   for (int i = 0; i < 3; i++) {
     const IrType *t = infer_in(c, (uint32_t)i);
     if (!t) return infer_fail(c, "operand %d is absent", i);
-    if (t->rank > 0 && !(t->rank == 1 && t->dims[0].size == 1)) return infer_fail(c, "operand %d is not a scalar", i);
+    /* A scalar, or one element (1-D of size 1, or unknown size: checked
+     * when it runs), as exporters often write it. */
+    if (t->rank > 1 || (t->rank == 1 && t->dims[0].size >= 0 && t->dims[0].size != 1))
+      return infer_fail(c, "operand %d is not a scalar", i);
   }
   bool known = true;
   for (uint32_t i = 0; i < 3 && known; i++) {
