@@ -13,7 +13,8 @@
   X(raise_gelu)           \
   X(raise_silu)           \
   X(raise_hardswish)      \
-  X(canonicalize)
+  X(canonicalize)          \
+  X(bind_shapes)
 
 #define DECLARE(id) extern const Pass pass_##id;
 BUILTIN_PASSES(DECLARE)

@@ -53,6 +53,7 @@ static void store_field(IrElem e, void *data, int64_t i, uint64_t field) {
 
 /* Unpacks `nbytes` of ONNX-packed little-endian bytes into containers. */
 static void unpack_bytes(IrElem e, const uint8_t *src, int64_t numel, void *dst) {
+  if (numel == 0) return; /* empty raw_data arrives as (NULL, 0) */
   int k = per_byte(e);
   if (k == 1) {
     if (e == IR_ELEM_BOOL) {
