@@ -25,11 +25,11 @@ fi
 # The venv is private to this benchmark: nothing is installed system-wide.
 if ! "$py" -c 'import onnxruntime, onnx, numpy' 2>/dev/null; then
 	echo "setting up $venv (onnxruntime, onnx, numpy from PyPI)..."
-	python3 -m venv "$venv" &&
-		"$venv/bin/pip" install -q onnxruntime numpy onnx || {
+	if ! python3 -m venv "$venv" ||
+		! "$venv/bin/pip" install -q onnxruntime numpy onnx; then
 		echo "error: could not create $venv" >&2
 		exit 2
-	}
+	fi
 fi
 
 peak_line=$("$py" bench/ort_bench.py peak) || exit 2
@@ -40,8 +40,8 @@ echo "onnxruntime $("$py" -c 'import onnxruntime; print(onnxruntime.__version__)
 echo "GFLOP = 2 x MACs of Conv, ConvTranspose, MatMul, Gemm, LSTM, GRU only"
 echo
 
-fmt='%-24s %9s %9s %9s %9s %7s %9s %8s %8s %7s %7s\n'
-printf "$fmt" model "q med ms" "q best" "ORT med" "ORT best" "q/ORT" GFLOP "q GF/s" "ORT GF/s" "q %pk" "ORT %pk"
+row() { printf '%-24s %9s %9s %9s %9s %7s %9s %8s %8s %7s %7s\n' "$@"; }
+row model "q med ms" "q best" "ORT med" "ORT best" "q/ORT" GFLOP "q GF/s" "ORT GF/s" "q %pk" "ORT %pk"
 status=0
 for m in mnist8 ppocr_cls_mobile_v2 ppocr_en_number_rec_v2 yunet_120x160 \
 	silero_vad/silero_vad.onnx magika_v3_3 stories260k; do
@@ -59,7 +59,7 @@ for m in mnist8 ppocr_cls_mobile_v2 ppocr_en_number_rec_v2 yunet_120x160 \
 	qrc=$?
 	if [ $qrc -ne 0 ]; then
 		echo "FAIL: $m: quench-run --check failed (rc $qrc), timing void:"
-		echo "$qout" | sed 's/^/    /'
+		while IFS= read -r line; do printf '    %s\n' "$line"; done <<<"$qout"
 		status=1
 		continue
 	fi
@@ -77,13 +77,12 @@ for m in mnist8 ppocr_cls_mobile_v2 ppocr_en_number_rec_v2 yunet_120x160 \
 		continue
 	fi
 	read -r omed obest gf <<<"$oout"
-	awk -v f="$fmt" -v m="$name" -v qm="$qmed" -v qb="$qbest" -v om="$omed" \
-		-v ob="$obest" -v gf="$gf" -v pk="$peak" 'BEGIN {
+	# shellcheck disable=SC2046 # awk prints 10 space-free numbers
+	row "$name" $(awk -v qm="$qmed" -v qb="$qbest" -v om="$omed" -v ob="$obest" \
+		-v gf="$gf" -v pk="$peak" 'BEGIN {
 		qg = gf / (qm / 1e3); og = gf / (om / 1e3)
-		printf f, m, sprintf("%.3f", qm), sprintf("%.3f", qb), sprintf("%.3f", om),
-			sprintf("%.3f", ob), sprintf("%.1f", qm / om), sprintf("%.4f", gf),
-			sprintf("%.2f", qg), sprintf("%.2f", og),
-			sprintf("%.2f", 100 * qg / pk), sprintf("%.2f", 100 * og / pk)
-	}'
+		printf "%.3f %.3f %.3f %.3f %.1f %.4f %.2f %.2f %.2f %.2f\n",
+			qm, qb, om, ob, qm / om, gf, qg, og, 100 * qg / pk, 100 * og / pk
+	}')
 done
 exit $status

@@ -138,6 +138,16 @@ static bool check_bias(KernelCtx *k, const Tensor *b, int64_t m) {
   return true;
 }
 
+/* With an empty input or weight (a zero channel or spatial dim) the output
+ * is the bias alone: nothing is read from the empty tensors, whose data
+ * pointers are NULL. */
+static bool bias_only(const Tensor *x, const Tensor *w, const Tensor *b, Tensor *y, int64_t m) {
+  if (x->numel && w->numel) return false;
+  int64_t per = y->numel / (y->dims[0] * m);
+  for (int64_t i = 0; i < y->numel; i++) tensor_set_f64(y, i, b ? tensor_get_f64(b, (i / per) % m) : 0.0);
+  return true;
+}
+
 static bool k_conv(KernelCtx *k) {
   const Tensor *x = kernel_in(k, 0), *w = kernel_in(k, 1), *b = kernel_in(k, 2);
   int64_t group;
@@ -159,7 +169,7 @@ static bool k_conv(KernelCtx *k) {
   Tensor *y = kernel_output(k, 0, kernel_result_elem(k, 0), x->rank, dims);
   if (!y) return false;
   int64_t isp = prod3(g.in), osp = prod3(g.out), mg = m / group, kvol = prod3(g.k), kc = cg * kvol;
-  if (y->numel == 0) return true;
+  if (y->numel == 0 || bias_only(x, w, b, y, m)) return true;
   if (y->elem == IR_ELEM_F32) {
     const float *xp = x->data, *wp = w->data, *bp = b ? b->data : NULL;
     float *yp = y->data;
@@ -263,7 +273,7 @@ static bool k_conv_transpose(KernelCtx *k) {
   Tensor *y = kernel_output(k, 0, kernel_result_elem(k, 0), x->rank, dims);
   if (!y) return false;
   int64_t cg = c / group, isp = prod3(g.in), osp = prod3(g.out), rows = mg * prod3(g.k);
-  if (y->numel == 0) return true;
+  if (y->numel == 0 || bias_only(x, w, b, y, m)) return true;
   bool f32 = y->elem == IR_ELEM_F32, ok = true;
   double *xd = f32 ? NULL : dense_to_f64(k, x), *wd = f32 || !xd ? NULL : dense_to_f64(k, w);
   double *yd = f32 ? NULL : calloc((size_t)y->numel, sizeof *yd);

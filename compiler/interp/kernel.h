@@ -34,7 +34,7 @@ bool kernel_fail(KernelCtx *k, const char *fmt, ...)
     ;
 
 /* Allocates result i (zero-filled). Refused shapes (negative dims, over
- * TENSOR_MAX_BYTES) are reported and give NULL. */
+ * tensor_max_bytes()) are reported and give NULL. */
 Tensor *kernel_output(KernelCtx *k, uint32_t i, IrElem e, int32_t rank, const int64_t *dims);
 /* Result i's element type as the IR says (storage type when quantized). */
 IrElem kernel_result_elem(const KernelCtx *k, uint32_t i);

@@ -24,7 +24,7 @@ Tensor *kernel_output(KernelCtx *k, uint32_t i, IrElem e, int32_t rank, const in
     for (int32_t j = 0; j < shape.rank; j++) shape.dims[j] = dims[j];
     kernel_fail(k, "result #%u: refusing a tensor of shape %s%s (negative dim, rank over %d, or over %zu bytes)", i,
                 tensor_describe(&shape, buf, sizeof buf), rank > TENSOR_MAX_RANK ? "..." : "", TENSOR_MAX_RANK,
-                (size_t)TENSOR_MAX_BYTES);
+                tensor_max_bytes());
     return NULL;
   }
   tensor_free(k->out[i]);

@@ -8,9 +8,13 @@
 #include "quant/floatfmt.h"
 #include "support/arena.h"
 
+static size_t max_bytes = TENSOR_MAX_BYTES;
+size_t tensor_max_bytes(void) { return max_bytes; }
+void tensor_set_max_bytes(size_t n) { max_bytes = n; }
+
 int64_t tensor_shape_numel(IrElem e, int32_t rank, const int64_t *dims) {
   if (rank < 0 || rank > TENSOR_MAX_RANK) return -1;
-  uint64_t limit = TENSOR_MAX_BYTES / (uint64_t)ir_elem_bytes(e), n = 1;
+  uint64_t limit = max_bytes / (uint64_t)ir_elem_bytes(e), n = 1;
   for (int32_t i = 0; i < rank; i++) {
     if (dims[i] < 0) return -1;
     if (dims[i] == 0) n = 0;

@@ -15,10 +15,12 @@
 
 #define TENSOR_MAX_RANK 16
 
-/* Tensors larger than this are refused (a clear error, not an OOM kill):
- * absurd shapes in a model or from data-dependent ops must not take the
- * machine down. 16 GiB. */
+/* Tensors larger than the limit are refused (a clear error, not an OOM
+ * kill): absurd shapes in a model or from data-dependent ops must not take
+ * the machine down. The default is 16 GiB; tools and the fuzzers lower it. */
 #define TENSOR_MAX_BYTES ((size_t)1 << 34)
+size_t tensor_max_bytes(void);
+void tensor_set_max_bytes(size_t n);
 
 typedef struct Tensor {
   IrElem elem;
@@ -31,7 +33,7 @@ typedef struct Tensor {
 
 /* Element count of a shape; -1 when a dim is negative, the rank is beyond
  * TENSOR_MAX_RANK or the count or byte size (for elem e) is beyond
- * TENSOR_MAX_BYTES. */
+ * tensor_max_bytes(). */
 int64_t tensor_shape_numel(IrElem e, int32_t rank, const int64_t *dims);
 
 /* A zero-filled tensor, or NULL when tensor_shape_numel refuses the shape

@@ -181,9 +181,37 @@ static void test_conv_errors(void **state) {
                     "input has 4 channels, the weight 6");
 }
 
+/* Regression (fuzz_interp, UBSan): an input with a zero dim under padding
+ * gives a non-empty output that is the bias alone; the empty input's NULL
+ * data must not be offset. */
+static void test_conv_empty_input_gives_bias(void **state) {
+  (void)state;
+  int64_t xd[4] = {1, 1, 0, 2}, wd[4] = {2, 1, 1, 1}, bd = 2;
+  float wv[2] = {1, 1}, bv[2] = {3, -4};
+  Tensor *in[3] = {kt_f32(4, xd, NULL), kt_f32(4, wd, wv), kt_f32(1, &bd, bv)};
+  KtRun r = kt_run(SIG, "%y = Conv(%x, %w, %b) {pads = [1, 0, 1, 0]} : tensor<*xf32>\nreturn %y", in);
+  assert_true(r.ok);
+  /* Output rows: 0 + 1 + 1 - 1 + 1 = 2, columns 2: 2 x 2 per channel. */
+  int64_t yd[4] = {1, 2, 2, 2};
+  double want[8] = {3, 3, 3, 3, -4, -4, -4, -4};
+  kt_expect(r.out[0], 4, yd, want, 0);
+  kt_free(&r);
+  /* ConvTranspose: weight (C_in 1, C_out 2, 3, 1); rows (0 - 1) + 3 = 2. */
+  int64_t wtd[4] = {1, 2, 3, 1};
+  float wtv[6] = {1, 1, 1, 1, 1, 1};
+  Tensor *tin[3] = {in[0], kt_f32(4, wtd, wtv), in[2]};
+  KtRun t = kt_run(SIG, "%y = ConvTranspose(%x, %w, %b) : tensor<*xf32>\nreturn %y", tin);
+  assert_true(t.ok);
+  kt_expect(t.out[0], 4, yd, want, 0);
+  kt_free(&t);
+  tensor_free(tin[1]);
+  for (int i = 0; i < 3; i++) tensor_free(in[i]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv2d_group_stride_dilation),
+      cmocka_unit_test(test_conv_empty_input_gives_bias),
       cmocka_unit_test(test_conv1d_auto_pad),
       cmocka_unit_test(test_conv3d),
       cmocka_unit_test(test_conv_depthwise),
