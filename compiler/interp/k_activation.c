@@ -42,6 +42,11 @@ static int64_t shrink_i(int64_t x, const UnParams *p) {
   return (int64_t)(v < -p->alpha ? v + p->beta : v > p->alpha ? v - p->beta : 0);
 }
 
+UN_LOOP(sigmoid)
+UN_LOOP(tanh)
+UN_LOOP(gelu)
+UN_LOOP(gelu_tanh)
+
 static void relu_loop(float *y, const float *x, int64_t n, const UnParams *p) {
   (void)p;
   for (int64_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0.0f : x[i];
@@ -64,12 +69,12 @@ static bool k_relu(KernelCtx *k) { return act(k, relu_f, relu_d, relu_i, relu_lo
 static bool k_leaky(KernelCtx *k) {
   return act(k, leaky_f, leaky_d, NULL, leaky_loop, (UnParams){ATTR("alpha", 0.01f), 0, 0});
 }
-static bool k_sigmoid(KernelCtx *k) { return act(k, sigmoid_f, sigmoid_d, NULL, NULL, (UnParams){0}); }
+static bool k_sigmoid(KernelCtx *k) { return act(k, sigmoid_f, sigmoid_d, NULL, sigmoid_loop, (UnParams){0}); }
 static bool k_hsigmoid(KernelCtx *k) {
   return act(k, hsigmoid_f, hsigmoid_d, NULL, NULL, (UnParams){ATTR("alpha", 0.2f), ATTR("beta", 0.5f), 0});
 }
 static bool k_hswish(KernelCtx *k) { return act(k, hswish_f, hswish_d, NULL, NULL, (UnParams){0}); }
-static bool k_tanh(KernelCtx *k) { return act(k, tanh_f, tanh_d, NULL, NULL, (UnParams){0}); }
+static bool k_tanh(KernelCtx *k) { return act(k, tanh_f, tanh_d, NULL, tanh_loop, (UnParams){0}); }
 static bool k_softplus(KernelCtx *k) { return act(k, softplus_f, softplus_d, NULL, NULL, (UnParams){0}); }
 static bool k_softsign(KernelCtx *k) { return act(k, softsign_f, softsign_d, NULL, NULL, (UnParams){0}); }
 static bool k_elu(KernelCtx *k) { return act(k, elu_f, elu_d, NULL, NULL, (UnParams){ATTR("alpha", 1.0f), 0, 0}); }
@@ -88,9 +93,9 @@ static bool k_thresh(KernelCtx *k) {
 
 static bool k_gelu(KernelCtx *k) {
   const char *ap = ir_op_attr_string(k->op, "approximate", "none");
-  if (strcmp(ap, "tanh") == 0) return act(k, gelu_tanh_f, gelu_tanh_d, NULL, NULL, (UnParams){0});
+  if (strcmp(ap, "tanh") == 0) return act(k, gelu_tanh_f, gelu_tanh_d, NULL, gelu_tanh_loop, (UnParams){0});
   if (strcmp(ap, "none") != 0) return kernel_fail(k, "approximate must be 'none' or 'tanh', got '%s'", ap);
-  return act(k, gelu_f, gelu_d, NULL, NULL, (UnParams){0});
+  return act(k, gelu_f, gelu_d, NULL, gelu_loop, (UnParams){0});
 }
 
 /* Clip(x, min?, max?) = min(max(x, min), max): min > max gives max, as

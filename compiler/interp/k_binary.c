@@ -107,88 +107,92 @@ static bool cmp_d(BinOp o, double x, double w) {
   }
 }
 
+typedef void (*RowFn)(void *y, const void *a, int64_t sa, const void *b, int64_t sb, int64_t n);
+
 typedef struct BinCtx {
   BinOp op;
   Tensor *y;
   const Tensor *a, *b;
   bool zero;
+  RowFn row; /* the typed row, when there is one */
 } BinCtx;
 
-/* f32 rows: the four stride patterns, each a plain loop. */
-#define F32_ROW(NAME, T_OUT, EXPR)                                                              \
-  static void NAME(T_OUT *y, const float *a, int64_t sa, const float *b, int64_t sb, int64_t n) { \
-    if (sa == 1 && sb == 1) {                                                                   \
-      for (int64_t i = 0; i < n; i++) {                                                         \
-        float x = a[i], w = b[i];                                                               \
-        y[i] = (T_OUT)(EXPR);                                                                   \
-      }                                                                                         \
-    } else if (sa == 1 && sb == 0) {                                                            \
-      float w = *b;                                                                             \
-      for (int64_t i = 0; i < n; i++) {                                                         \
-        float x = a[i];                                                                         \
-        y[i] = (T_OUT)(EXPR);                                                                   \
-      }                                                                                         \
-    } else if (sa == 0 && sb == 1) {                                                            \
-      float x = *a;                                                                             \
-      for (int64_t i = 0; i < n; i++) {                                                         \
-        float w = b[i];                                                                         \
-        y[i] = (T_OUT)(EXPR);                                                                   \
-      }                                                                                         \
-    } else {                                                                                    \
-      for (int64_t i = 0; i < n; i++) {                                                         \
-        float x = a[i * sa], w = b[i * sb];                                                     \
-        y[i] = (T_OUT)(EXPR);                                                                   \
-      }                                                                                         \
-    }                                                                                           \
+/* Typed rows for f32, i32 and i64: the four stride patterns, each a plain
+ * loop. Integer Add/Sub/Mul wrap through the unsigned type, as bin_i does. */
+
+#define ROW(NAME, T_IN, T_OUT, EXPR)                                                                  \
+  static void NAME(void *yv, const void *av, int64_t sa, const void *bv, int64_t sb, int64_t n) {    \
+    T_OUT *y = yv;                                                                                    \
+    const T_IN *a = av, *b = bv;                                                                      \
+    if (sa == 1 && sb == 1) {                                                                         \
+      for (int64_t i = 0; i < n; i++) {                                                               \
+        T_IN x = a[i], w = b[i];                                                                      \
+        y[i] = (T_OUT)(EXPR);                                                                         \
+      }                                                                                               \
+    } else if (sa == 1 && sb == 0) {                                                                  \
+      T_IN w = *b;                                                                                    \
+      for (int64_t i = 0; i < n; i++) {                                                               \
+        T_IN x = a[i];                                                                                \
+        y[i] = (T_OUT)(EXPR);                                                                         \
+      }                                                                                               \
+    } else if (sa == 0 && sb == 1) {                                                                  \
+      T_IN x = *a;                                                                                    \
+      for (int64_t i = 0; i < n; i++) {                                                               \
+        T_IN w = b[i];                                                                                \
+        y[i] = (T_OUT)(EXPR);                                                                         \
+      }                                                                                               \
+    } else {                                                                                          \
+      for (int64_t i = 0; i < n; i++) {                                                               \
+        T_IN x = a[i * sa], w = b[i * sb];                                                            \
+        y[i] = (T_OUT)(EXPR);                                                                         \
+      }                                                                                               \
+    }                                                                                                 \
   }
 
-F32_ROW(row_add, float, x + w)
-F32_ROW(row_sub, float, x - w)
-F32_ROW(row_mul, float, x * w)
-F32_ROW(row_div, float, x / w)
-F32_ROW(row_max, float, FMAX(x, w))
-F32_ROW(row_min, float, FMIN(x, w))
-F32_ROW(row_prelu, float, x < 0 ? w * x : x)
-F32_ROW(row_eq, uint8_t, x == w)
-F32_ROW(row_gt, uint8_t, x > w)
-F32_ROW(row_ge, uint8_t, x >= w)
-F32_ROW(row_lt, uint8_t, x < w)
-F32_ROW(row_le, uint8_t, x <= w)
+/* The comparisons, for one input type. */
+#define CMP_ROWS(S, T)                   \
+  ROW(eq_##S, T, uint8_t, x == w)        \
+  ROW(gt_##S, T, uint8_t, x > w)         \
+  ROW(ge_##S, T, uint8_t, x >= w)        \
+  ROW(lt_##S, T, uint8_t, x < w)         \
+  ROW(le_##S, T, uint8_t, x <= w)
+#define INT_ROWS(S, T, TU)                     \
+  ROW(add_##S, T, T, (TU)x + (TU)w)            \
+  ROW(sub_##S, T, T, (TU)x - (TU)w)            \
+  ROW(mul_##S, T, T, (TU)x * (TU)w)            \
+  CMP_ROWS(S, T)
 
-typedef void (*F32Row)(float *, const float *, int64_t, const float *, int64_t, int64_t);
-typedef void (*F32CmpRow)(uint8_t *, const float *, int64_t, const float *, int64_t, int64_t);
+ROW(add_f32, float, float, x + w)
+ROW(sub_f32, float, float, x - w)
+ROW(mul_f32, float, float, x * w)
+ROW(div_f32, float, float, x / w)
+ROW(max_f32, float, float, FMAX(x, w))
+ROW(min_f32, float, float, FMIN(x, w))
+ROW(prelu_f32, float, float, x < 0 ? w * x : x)
+CMP_ROWS(f32, float)
+INT_ROWS(i32, int32_t, uint32_t)
+INT_ROWS(i64, int64_t, uint64_t)
 
-static F32Row f32_row(BinOp o) {
-  switch (o) {
-  case B_ADD: return row_add;
-  case B_SUB: return row_sub;
-  case B_MUL: return row_mul;
-  case B_DIV: return row_div;
-  case B_MAX: return row_max;
-  case B_MIN: return row_min;
-  case B_PRELU: return row_prelu;
-  default: return NULL;
-  }
-}
-
-static F32CmpRow f32_cmp_row(BinOp o) {
-  switch (o) {
-  case B_EQ: return row_eq;
-  case B_GT: return row_gt;
-  case B_GE: return row_ge;
-  case B_LT: return row_lt;
-  case B_LE: return row_le;
-  default: return NULL;
-  }
+/* The typed row for o on operands of type e (result: e, or bool for the
+ * comparisons), or NULL. */
+static RowFn typed_row(BinOp o, IrElem e) {
+  int t = e == IR_ELEM_F32 ? 0 : e == IR_ELEM_I32 ? 1 : e == IR_ELEM_I64 ? 2 : -1;
+  static const RowFn rows[][3] = {
+      [B_ADD] = {add_f32, add_i32, add_i64}, [B_SUB] = {sub_f32, sub_i32, sub_i64},
+      [B_MUL] = {mul_f32, mul_i32, mul_i64}, [B_DIV] = {div_f32, NULL, NULL},
+      [B_MAX] = {max_f32, NULL, NULL},       [B_MIN] = {min_f32, NULL, NULL},
+      [B_PRELU] = {prelu_f32, NULL, NULL},   [B_EQ] = {eq_f32, eq_i32, eq_i64},
+      [B_GT] = {gt_f32, gt_i32, gt_i64},     [B_GE] = {ge_f32, ge_i32, ge_i64},
+      [B_LT] = {lt_f32, lt_i32, lt_i64},     [B_LE] = {le_f32, le_i32, le_i64},
+  };
+  return t < 0 ? NULL : rows[o][t];
 }
 
 static bool fast_row(void *vc, const int64_t *off, const int64_t *st, int64_t n) {
   BinCtx *c = vc;
-  const float *a = (const float *)c->a->data + off[1], *b = (const float *)c->b->data + off[2];
-  if (is_cmp(c->op))
-    f32_cmp_row(c->op)((uint8_t *)c->y->data + off[0], a, st[1], b, st[2], n);
-  else
-    f32_row(c->op)((float *)c->y->data + off[0], a, st[1], b, st[2], n);
+  size_t ey = (size_t)ir_elem_bytes(c->y->elem), ex = (size_t)ir_elem_bytes(c->a->elem);
+  c->row((char *)c->y->data + (size_t)off[0] * ey, (const char *)c->a->data + (size_t)off[1] * ex, st[1],
+         (const char *)c->b->data + (size_t)off[2] * ex, st[2], n);
   return true;
 }
 
@@ -226,8 +230,8 @@ static bool bin_apply(KernelCtx *k, BinOp o, Tensor *y, const Tensor *a, const T
   kernel_broadcast_strides(a, y->rank, y->dims, st[1]);
   kernel_broadcast_strides(b, y->rank, y->dims, st[2]);
   BinCtx c = {.op = o, .y = y, .a = a, .b = b};
-  bool fast = a->elem == IR_ELEM_F32 && b->elem == IR_ELEM_F32 &&
-              (is_cmp(o) ? y->elem == IR_ELEM_BOOL && f32_cmp_row(o) : y->elem == IR_ELEM_F32 && f32_row(o));
+  if (a->elem == b->elem && y->elem == (is_cmp(o) ? IR_ELEM_BOOL : a->elem)) c.row = typed_row(o, a->elem);
+  bool fast = c.row != NULL;
   if (ew_walk(y->rank, y->dims, 3, st, fast ? fast_row : generic_row, &c)) return true;
   return kernel_fail(k, "integer division by zero");
 }

@@ -33,6 +33,63 @@ static uint8_t to_e8m0(float v, bool sat, char mode) {
   return (uint8_t)(e + up);
 }
 
+/* Float to integer exactly as tensor_set_f64 does: NaN gives 0, values
+ * beyond int64 saturate, others truncate toward zero; the caller wraps. */
+static int64_t f2i(double v) {
+  if (isnan(v)) return 0;
+  if (v >= 9223372036854775807.0) return INT64_MAX;
+  if (v <= -9223372036854775808.0) return INT64_MIN;
+  return (int64_t)v;
+}
+
+/* The plain types' loads: integers and bool (its low bit, as
+ * ir_elem_load_int reads it) as int64, floats as double. */
+#define LD_BOOL(v) ((int64_t)((v) & 1))
+#define LD(v) (v)
+
+#define CONV(TX, TY, EXPR)                                                    \
+  do {                                                                        \
+    const TX *xp = x->data;                                                   \
+    TY *yp = y->data;                                                         \
+    for (int64_t i = 0; i < n; i++) {                                         \
+      TX v = xp[i];                                                           \
+      yp[i] = (TY)(EXPR);                                                     \
+    }                                                                         \
+  } while (0)
+
+/* One source type into every plain destination type, with the rules of the
+ * generic path (integers reach floats through int64, floats reach integers
+ * through f2i and wrap, anything reaches bool as != 0). */
+#define CONV_FROM(TX, LOAD, XFLOAT)                                                               \
+  switch (ye) {                                                                                   \
+  case IR_ELEM_F32: CONV(TX, float, XFLOAT ? (float)(double)LOAD(v) : (float)LOAD(v)); return true; \
+  case IR_ELEM_F64: CONV(TX, double, (double)LOAD(v)); return true;                               \
+  case IR_ELEM_BOOL: CONV(TX, uint8_t, LOAD(v) != 0); return true;                                \
+  case IR_ELEM_I64: CONV(TX, int64_t, XFLOAT ? f2i((double)LOAD(v)) : (int64_t)LOAD(v)); return true; \
+  case IR_ELEM_I32:                                                                               \
+    CONV(TX, uint32_t, (uint64_t)(XFLOAT ? f2i((double)LOAD(v)) : (int64_t)LOAD(v)));               \
+    return true;                                                                                  \
+  case IR_ELEM_U8:                                                                                \
+    CONV(TX, uint8_t, (uint64_t)(XFLOAT ? f2i((double)LOAD(v)) : (int64_t)LOAD(v)));                \
+    return true;                                                                                  \
+  default: return false;                                                                          \
+  }
+
+/* Typed loops between f32, f64, i32, i64, u8 and bool (xe != ye); false
+ * when the pair is not one of them. */
+static bool cast_plain(Tensor *y, const Tensor *x, IrElem ye) {
+  int64_t n = x->numel;
+  switch (x->elem) {
+  case IR_ELEM_F32: CONV_FROM(float, LD, 1)
+  case IR_ELEM_F64: CONV_FROM(double, LD, 1)
+  case IR_ELEM_I32: CONV_FROM(int32_t, LD, 0)
+  case IR_ELEM_I64: CONV_FROM(int64_t, LD, 0)
+  case IR_ELEM_U8: CONV_FROM(uint8_t, LD, 0)
+  case IR_ELEM_BOOL: CONV_FROM(uint8_t, LD_BOOL, 0)
+  default: return false;
+  }
+}
+
 static bool cast(KernelCtx *k, IrElem ye) {
   const Tensor *x = kernel_in(k, 0);
   int64_t sat = ir_op_attr_int(k->op, "saturate", 1);
@@ -43,6 +100,8 @@ static bool cast(KernelCtx *k, IrElem ye) {
   int64_t n = x->numel;
   if (xe == ye) {
     if (n) memcpy(y->data, x->data, x->nbytes);
+  } else if (cast_plain(y, x, ye)) {
+    /* done */
   } else if (xe == IR_ELEM_F32 && ye == IR_ELEM_F64) {
     for (int64_t i = 0; i < n; i++) ((double *)y->data)[i] = ((const float *)x->data)[i];
   } else if (ye == IR_ELEM_F32 && ir_elem_is_int(xe)) {

@@ -54,27 +54,49 @@ bool ew_walk(int32_t rank, const int64_t *dims, uint32_t nops, int64_t (*st)[TEN
 typedef struct CopyCtx {
   char *y;
   const char *x;
-  size_t eb;
+  int64_t eb;
 } CopyCtx;
 
+#define STRIDED_ROW(T)                                       \
+  do {                                                       \
+    const T *s_ = (const T *)x;                              \
+    T *o_ = (T *)y;                                          \
+    for (int64_t i = 0; i < n; i++) o_[i] = s_[i * st[1]];   \
+  } while (0)
+
+/* Contiguous source rows are one memcpy; strided ones a typed gather. */
 static bool copy_row(void *vc, const int64_t *off, const int64_t *st, int64_t n) {
   CopyCtx *c = vc;
-  char *y = c->y + (size_t)off[0] * c->eb;
-  const char *x = c->x + (size_t)off[1] * c->eb;
-  if (st[1] == 1) {
-    memcpy(y, x, (size_t)n * c->eb);
-  } else {
-    for (int64_t i = 0; i < n; i++) memcpy(y + (size_t)i * c->eb, x + (size_t)(i * st[1]) * c->eb, c->eb);
-  }
+  char *y = c->y + off[0] * c->eb;
+  const char *x = c->x + off[1] * c->eb;
+  if (st[1] == 1)
+    memcpy(y, x, (size_t)(n * c->eb));
+  else if (c->eb == 1)
+    STRIDED_ROW(uint8_t);
+  else if (c->eb == 2)
+    STRIDED_ROW(uint16_t);
+  else if (c->eb == 4)
+    STRIDED_ROW(uint32_t);
+  else if (c->eb == 8)
+    STRIDED_ROW(uint64_t);
+  else
+    for (int64_t i = 0; i < n; i++) memcpy(y + i * c->eb, x + i * st[1] * c->eb, (size_t)c->eb);
   return true;
 }
 
-void ew_broadcast_copy(Tensor *y, const Tensor *src) {
+void ew_strided_copy(void *dst, const void *src, size_t eb, int32_t rank, const int64_t *dims,
+                     const int64_t *src_strides) {
   int64_t st[2][TENSOR_MAX_RANK];
-  ew_contig_strides(y->rank, y->dims, st[0]);
-  kernel_broadcast_strides(src, y->rank, y->dims, st[1]);
-  CopyCtx c = {y->data, src->data, (size_t)ir_elem_bytes(y->elem)};
-  ew_walk(y->rank, y->dims, 2, st, copy_row, &c);
+  ew_contig_strides(rank, dims, st[0]);
+  if (rank) memcpy(st[1], src_strides, (size_t)rank * sizeof *src_strides);
+  CopyCtx c = {dst, src, (int64_t)eb};
+  ew_walk(rank, dims, 2, st, copy_row, &c);
+}
+
+void ew_broadcast_copy(Tensor *y, const Tensor *src) {
+  int64_t st[TENSOR_MAX_RANK];
+  kernel_broadcast_strides(src, y->rank, y->dims, st);
+  ew_strided_copy(y->data, src->data, (size_t)ir_elem_bytes(y->elem), y->rank, y->dims, st);
 }
 
 bool ew_check_elem(KernelCtx *k, uint32_t i, IrElem e) {

@@ -23,6 +23,12 @@ bool ew_walk(int32_t rank, const int64_t *dims, uint32_t nops, int64_t (*st)[TEN
 /* Row-major strides of a contiguous tensor of shape dims[0..rank). */
 void ew_contig_strides(int32_t rank, const int64_t *dims, int64_t *st);
 
+/* Copies the elements at src_strides (in elements of eb bytes, from src)
+ * over the index space dims[0..rank) to the contiguous dst, in row-major
+ * order: contiguous runs as one memcpy. */
+void ew_strided_copy(void *dst, const void *src, size_t eb, int32_t rank, const int64_t *dims,
+                     const int64_t *src_strides);
+
 /* Copies src broadcast to y's shape (same element type). */
 void ew_broadcast_copy(Tensor *y, const Tensor *src);
 
@@ -58,6 +64,13 @@ typedef struct UnOp {
     (void)sizeof(T);                                              \
     (void)p;                                                      \
     return EXPR;                                                  \
+  }
+
+/* NAME_loop: the f32 whole-tensor loop of NAME_f, so the formula is
+ * inlined instead of called through UnOp.f per element (same bits). */
+#define UN_LOOP(NAME)                                                           \
+  static void NAME##_loop(float *y, const float *x, int64_t n, const UnParams *p) { \
+    for (int64_t i = 0; i < n; i++) y[i] = NAME##_f(x[i], p);                   \
   }
 
 /* Runs u on operand 0 into result 0 (same type and shape). */

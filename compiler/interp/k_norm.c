@@ -1,8 +1,9 @@
-/* Kernels: BatchNormalization (inference), LayerNormalization (with the
- * Mean and InvStdDev results), InstanceNormalization, GroupNormalization
- * (opset 18: scale and bias per group; opset 21: per channel — told apart
- * by their length), LRN, LpNormalization, MeanVarianceNormalization. All
- * compute in double on the values read exactly and round once. */
+/* Kernels: BatchNormalization (inference and training mode),
+ * LayerNormalization (with the Mean and InvStdDev results),
+ * InstanceNormalization, GroupNormalization (opset 18: scale and bias per
+ * group; opset 21: per channel — told apart by their length), LRN,
+ * LpNormalization, MeanVarianceNormalization. All compute in double on the
+ * values read exactly and round once. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -38,22 +39,65 @@ static bool channel_vec(KernelCtx *k, uint32_t i, const char *what, int64_t c) {
   return true;
 }
 
+/* Per channel of x (N x C x ...): the population mean and variance over
+ * all axes but 1, as training mode's batch statistics. */
+static bool channel_stats(KernelCtx *k, const Tensor *x, double *mean, double *var) {
+  int64_t c = x->dims[1], inner = dense_span(x, 2, x->rank), outer = x->dims[0], cnt = outer * inner;
+  double *xd = dense_to_f64(k, x);
+  if (!xd) return false;
+  for (int64_t ch = 0; ch < c; ch++) {
+    double s = 0, q = 0;
+    for (int64_t n = 0; n < outer; n++)
+      for (int64_t i = 0; i < inner; i++) s += xd[(n * c + ch) * inner + i];
+    double m = cnt ? s / (double)cnt : 0;
+    for (int64_t n = 0; n < outer; n++)
+      for (int64_t i = 0; i < inner; i++) {
+        double dv = xd[(n * c + ch) * inner + i] - m;
+        q += dv * dv;
+      }
+    mean[ch] = m;
+    var[ch] = cnt ? q / (double)cnt : 0;
+  }
+  free(xd);
+  return true;
+}
+
+/* Inference: y = (x - input_mean) / sqrt(input_var + eps) * scale + B.
+ * Training (training_mode = 1, opset 14+): the same with the batch mean and
+ * population variance, and the optional results running_mean/var =
+ * input * momentum + batch * (1 - momentum), as the ONNX reference does. */
 static bool k_batch_norm(KernelCtx *k) {
   const Tensor *x = kernel_in(k, 0);
-  if (ir_op_attr_int(k->op, "training_mode", 0) != 0 || k->nout > 1)
-    return kernel_fail(k, "training mode (training_mode = 1 or running statistics results) is not supported");
+  bool training = ir_op_attr_int(k->op, "training_mode", 0) != 0;
+  if (!training && k->nout > 1)
+    return kernel_fail(k, "running_mean and running_var results need training_mode = 1");
   if (!same_float_type(k, x)) return false;
   if (x->rank < 2) return kernel_fail(k, "input must be N x C x ..., got rank %d", x->rank);
   int64_t c = x->dims[1], inner = dense_span(x, 2, x->rank), outer = x->dims[0];
   static const char *names[] = {"", "scale", "bias", "mean", "var"};
   for (uint32_t i = 1; i < 5; i++)
     if (!channel_vec(k, i, names[i], c)) return false;
-  double eps = ir_op_attr_float(k->op, "epsilon", 1e-5f);
+  double eps = ir_op_attr_float(k->op, "epsilon", 1e-5f), mom = ir_op_attr_float(k->op, "momentum", 0.9f);
   Tensor *y = kernel_output(k, 0, x->elem, x->rank, x->dims);
-  if (!y) return false;
+  Tensor *rm = y && k->nout > 1 ? kernel_output(k, 1, kernel_result_elem(k, 1), 1, &c) : NULL;
+  Tensor *rv = rm && k->nout > 2 ? kernel_output(k, 2, kernel_result_elem(k, 2), 1, &c) : NULL;
+  if (!y || (k->nout > 1 && !rm) || (k->nout > 2 && !rv)) return false;
+  /* st: the mean and variance y is normalized with, per channel */
+  double *st = malloc((size_t)(2 * (c ? c : 1)) * sizeof *st);
+  if (!st) return kernel_fail(k, "out of memory");
+  if (training && !channel_stats(k, x, st, st + c)) {
+    free(st);
+    return false;
+  }
+  for (int64_t ch = 0; ch < c; ch++) {
+    double im = tensor_get_f64(kernel_in(k, 3), ch), iv = tensor_get_f64(kernel_in(k, 4), ch);
+    if (!training) st[ch] = im, st[c + ch] = iv;
+    if (rm) tensor_set_f64(rm, ch, im * mom + st[ch] * (1 - mom));
+    if (rv) tensor_set_f64(rv, ch, iv * mom + st[c + ch] * (1 - mom));
+  }
   for (int64_t ch = 0; ch < c; ch++) {
     double sc = tensor_get_f64(kernel_in(k, 1), ch), b = tensor_get_f64(kernel_in(k, 2), ch);
-    double m = tensor_get_f64(kernel_in(k, 3), ch), den = sqrt(tensor_get_f64(kernel_in(k, 4), ch) + eps);
+    double m = st[ch], den = sqrt(st[c + ch] + eps);
     for (int64_t n = 0; n < outer; n++) {
       int64_t base = (n * c + ch) * inner;
       if (x->elem == IR_ELEM_F32) {
@@ -65,6 +109,7 @@ static bool k_batch_norm(KernelCtx *k) {
       }
     }
   }
+  free(st);
   return true;
 }
 

@@ -4,6 +4,7 @@
  * k_shape.h. Gathers and scatters live in k_gather.c, reorderings (Pad,
  * DepthToSpace, CumSum, ...) in k_layout.c. ONNX operator spec semantics. */
 #include "interp/k_shape.h"
+#include "interp/k_elementwise.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -46,47 +47,12 @@ bool ks_next(int64_t *idx, int32_t rank, const int64_t *dims) {
   return false;
 }
 
-#define STRIDED_ROW(T)                                                                                                 \
-  do {                                                                                                                 \
-    const T *s_ = (const T *)src->data + pos;                                                                          \
-    T *o_ = (T *)out;                                                                                                  \
-    for (int64_t j = 0; j < inner; j++) o_[j] = s_[j * st];                                                            \
-  } while (0)
-
 void ks_strided_copy(void *dst, const Tensor *src, int32_t rank, const int64_t *dims, const int64_t *strides,
                      int64_t offset) {
   size_t eb = (size_t)ir_elem_bytes(src->elem);
-  int64_t n = 1;
-  for (int32_t d = 0; d < rank; d++) n *= dims[d];
-  if (n == 0) return;
-  if (rank == 0) {
-    memcpy(dst, (const char *)src->data + (size_t)offset * eb, eb);
-    return;
-  }
-  int64_t idx[TENSOR_MAX_RANK] = {0}, pos = offset, inner = dims[rank - 1], st = strides[rank - 1];
-  char *out = dst;
-  for (int64_t done = 0; done < n; done += inner) {
-    if (st == 1)
-      memcpy(out, (const char *)src->data + (size_t)pos * eb, (size_t)inner * eb);
-    else if (eb == 1)
-      STRIDED_ROW(uint8_t);
-    else if (eb == 2)
-      STRIDED_ROW(uint16_t);
-    else if (eb == 4)
-      STRIDED_ROW(uint32_t);
-    else if (eb == 8)
-      STRIDED_ROW(uint64_t);
-    else
-      for (int64_t j = 0; j < inner; j++)
-        memcpy(out + (size_t)j * eb, (const char *)src->data + (size_t)(pos + j * st) * eb, eb);
-    out += (size_t)inner * eb;
-    for (int32_t d = rank - 2; d >= 0; d--) {
-      pos += strides[d];
-      if (++idx[d] < dims[d]) break;
-      pos -= strides[d] * dims[d];
-      idx[d] = 0;
-    }
-  }
+  for (int32_t d = 0; d < rank; d++)
+    if (dims[d] == 0) return;
+  ew_strided_copy(dst, (const char *)src->data + (size_t)offset * eb, eb, rank, dims, strides);
 }
 
 Tensor *ks_output(KernelCtx *k, uint32_t i, const Tensor *src, int32_t rank, const int64_t *dims, bool copy) {

@@ -75,6 +75,11 @@ static int64_t sign_i(int64_t x, const UnParams *p) {
   return (x > 0) - (x < 0);
 }
 
+UN_LOOP(exp)
+UN_LOOP(erf)
+UN_LOOP(sqrt)
+UN_LOOP(log)
+
 static void abs_loop(float *y, const float *x, int64_t n, const UnParams *p) {
   (void)p;
   for (int64_t i = 0; i < n; i++) y[i] = fabs(x[i]);
@@ -92,11 +97,11 @@ static void neg_loop(float *y, const float *x, int64_t n, const UnParams *p) {
 
 UNARY_KERNEL(abs, abs_i, abs_loop)
 UNARY_KERNEL(neg, neg_i, neg_loop)
-UNARY_KERNEL(sqrt, NULL, NULL)
-UNARY_KERNEL(exp, NULL, NULL)
-UNARY_KERNEL(log, NULL, NULL)
+UNARY_KERNEL(sqrt, NULL, sqrt_loop)
+UNARY_KERNEL(exp, NULL, exp_loop)
+UNARY_KERNEL(log, NULL, log_loop)
 UNARY_KERNEL(recip, NULL, NULL)
-UNARY_KERNEL(erf, NULL, NULL)
+UNARY_KERNEL(erf, NULL, erf_loop)
 UNARY_KERNEL(floor, NULL, NULL)
 UNARY_KERNEL(ceil, NULL, NULL)
 UNARY_KERNEL(round, NULL, NULL)

@@ -20,6 +20,9 @@
   "%y0, %y1, %y2 = LayerNormalization(%a0, %a1, %a2) {" attrs "} : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>\n" \
   "return %y0, %y1, %y2"
 #define BODY1(op, attrs) "%y0 = " op "(%a0) {" attrs "} : tensor<*xf32>\nreturn %y0"
+#define BN3_BODY(attrs)                                                                                           \
+  "%y0, %y1, %y2 = BatchNormalization(%a0, %a1, %a2, %a3, %a4) {" attrs "} : tensor<*xf32>, tensor<*xf32>, " \
+  "tensor<*xf32>\nreturn %y0, %y1, %y2"
 #define GN_BODY "%y0 = GroupNormalization(%a0, %a1, %a2) {num_groups = 2} : tensor<*xf32>\nreturn %y0"
 /* a 1-D f32 operand; inputs shared by several cases */
 #define VEC(n, ...) {F32, 1, {n}, V(__VA_ARGS__)}
@@ -35,8 +38,7 @@ static void test_norm_errors(void **state) {
   Tensor *x = kt_f32(4, d4, NULL), *v[2] = {kt_f32(1, &d1, NULL), kt_f32(1, &d3, NULL)};
   Tensor *bn[5] = {x, v[0], v[0], v[0], v[0]}, *bn3[5] = {x, v[0], v[1], v[0], v[0]}, *gn[3] = {x, v[1], v[1]};
   const KtErrCase errs[] = {
-      {SIG5, "%y0 = BatchNormalization(%a0, %a1, %a2, %a3, %a4) {training_mode = 1} : tensor<*xf32>\nreturn %y0", bn,
-       "op 'BatchNormalization': training mode"},
+      {SIG5, BN3_BODY(""), bn, "op 'BatchNormalization': running_mean and running_var results need training_mode = 1"},
       {SIG5, "%y0 = BatchNormalization(%a0, %a1, %a2, %a3, %a4) : tensor<*xf32>\nreturn %y0", bn3,
        "bias must have shape [4], got 3 elements"},
       {SIG3, "%y0 = GroupNormalization(%a0, %a1, %a2) {num_groups = 3} : tensor<*xf32>\nreturn %y0", gn,
@@ -61,6 +63,27 @@ static const NodeCase NORM_CASES[] = {
      {{F32, 3, {2, 2, 3}, V(1, 2, 3, 4, 5, 6, -1, 0, 7, 2, -2, 8)}, VEC(2, 2, 0.5), VEC(2, 1, -1), VEC(2, 2, 4),
       VEC(2, 0.1875, 0.9375)},
      1, {{3, {2, 2, 3}, V(-3, 1, 5, -1, -0.5, 0, -11, -7, 21, -2, -4, 1)}}},
+    /* Training mode, the same operands, momentum .75: batch statistics over
+     * axes (0, 2) (population variance, as the ONNX reference):
+     * numpy: bm = x.mean((0, 2)); bv = x.var((0, 2))
+     *        y = (x - bm[:, None]) / np.sqrt(bv[:, None] + eps) * s[:, None] + b[:, None]
+     *        running_mean = m * mom + bm * (1 - mom); running_var = v * mom + bv * (1 - mom) */
+    {"batchnorm_training", SIG5, BN3_BODY("epsilon = 0.0625, momentum = 0.75, training_mode = 1"), 5,
+     {{F32, 3, {2, 2, 3}, V(1, 2, 3, 4, 5, 6, -1, 0, 7, 2, -2, 8)}, VEC(2, 2, 0.5), VEC(2, 1, -1), VEC(2, 2, 4),
+      VEC(2, 0.1875, 0.9375)},
+     3,
+     {{3, {2, 2, 3},
+       V(0.229008921, 1, 1.77099108, -0.973909097, -0.817363682, -0.660818267, -1.31297324, -0.541982159, 4.8549554,
+         -1.28699993, -1.91318159, -0.347727437)},
+      {1, {2}, V(2, 3.95833333)},
+      {1, {2}, V(1.80729167, 3.23784722)}}},
+    /* Training mode with only Y, x [2,3] (N x C), default eps 1e-5; the
+     * input mean/var do not matter:
+     * numpy: bm = x.mean(0); bv = x.var(0); y = (x - bm) / np.sqrt(bv + eps) * s + b */
+    {"batchnorm_training_y_only", SIG5,
+     "%y0 = BatchNormalization(%a0, %a1, %a2, %a3, %a4) {training_mode = 1} : tensor<*xf32>\nreturn %y0", 5,
+     {X23, VEC(3, 1, 2, 0.5), VEC(3, 0, 1, -1), VEC(3, 7, 7, 7), VEC(3, 9, 9, 9)}, 1,
+     {{2, {2, 3}, V(0.999995, 2.99999938, -1.49999988, -0.999995, -0.999999375, -0.500000123)}}},
     /* x [2,3], axis -1, eps 1e-5:
      * numpy: mu = x.mean(-1, keepdims=True); inv = 1 / np.sqrt(x.var(-1, keepdims=True) + eps)
      *        y = (x - mu) * inv * s + b; results y, mu, inv */
