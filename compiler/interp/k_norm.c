@@ -98,7 +98,7 @@ static bool k_batch_norm(KernelCtx *k) {
   for (int64_t ch = 0; ch < c; ch++) {
     double sc = tensor_get_f64(kernel_in(k, 1), ch), b = tensor_get_f64(kernel_in(k, 2), ch);
     double m = st[ch], den = sqrt(st[c + ch] + eps);
-    for (int64_t n = 0; n < outer; n++) {
+    for (int64_t n = 0; inner && n < outer; n++) { /* an empty x has NULL data */
       int64_t base = (n * c + ch) * inner;
       if (x->elem == IR_ELEM_F32) {
         const float *xp = (const float *)x->data + base;

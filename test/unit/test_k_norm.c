@@ -145,9 +145,28 @@ static const NodeCase NORM_CASES[] = {
      {{4, {2, 2, 1, 2}, V(-1, 1, -1, 1, -1, 1, -1, 1)}}},
 };
 
+/* Regression (fuzz_interp, UBSan): BatchNormalization of an empty input
+ * gives an empty output without offsetting the input's NULL data. */
+static void test_batchnorm_empty_input(void **state) {
+  (void)state;
+  int64_t xd[3] = {1, 2, 0}, cd = 2;
+  float one[2] = {1, 1};
+  Tensor *in[5] = {kt_f32(3, xd, NULL), kt_f32(1, &cd, one), kt_f32(1, &cd, one), kt_f32(1, &cd, one),
+                   kt_f32(1, &cd, one)};
+  KtRun r = kt_run(SIG5, "%y0 = BatchNormalization(%a0, %a1, %a2, %a3, %a4) : tensor<*xf32>\nreturn %y0", in);
+  assert_true(r.ok);
+  kt_expect(r.out[0], 3, xd, NULL, 0);
+  kt_free(&r);
+  for (int i = 0; i < 5; i++) tensor_free(in[i]);
+}
+
 static void test_norm_cases(void **state) {
   (void)state;
   kt_cases(NORM_CASES, KT_COUNT(NORM_CASES), 1e-6);
 }
 
-KT_MAIN(test_norm_cases, test_norm_errors)
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_norm_cases), cmocka_unit_test(test_norm_errors),
+                                     cmocka_unit_test(test_batchnorm_empty_input)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
