@@ -33,15 +33,6 @@ static uint8_t to_e8m0(float v, bool sat, char mode) {
   return (uint8_t)(e + up);
 }
 
-/* Float to integer exactly as tensor_set_f64 does: NaN gives 0, values
- * beyond int64 saturate, others truncate toward zero; the caller wraps. */
-static int64_t f2i(double v) {
-  if (isnan(v)) return 0;
-  if (v >= 9223372036854775807.0) return INT64_MAX;
-  if (v <= -9223372036854775808.0) return INT64_MIN;
-  return (int64_t)v;
-}
-
 /* The plain types' loads: integers and bool (its low bit, as
  * ir_elem_load_int reads it) as int64, floats as double. */
 #define LD_BOOL(v) ((int64_t)((v) & 1))
@@ -59,18 +50,18 @@ static int64_t f2i(double v) {
 
 /* One source type into every plain destination type, with the rules of the
  * generic path (integers reach floats through int64, floats reach integers
- * through f2i and wrap, anything reaches bool as != 0). */
+ * through tensor_f64_to_i64 and wrap, anything reaches bool as != 0). */
 #define CONV_FROM(TX, LOAD, XFLOAT)                                                               \
   switch (ye) {                                                                                   \
   case IR_ELEM_F32: CONV(TX, float, XFLOAT ? (float)(double)LOAD(v) : (float)LOAD(v)); return true; \
   case IR_ELEM_F64: CONV(TX, double, (double)LOAD(v)); return true;                               \
   case IR_ELEM_BOOL: CONV(TX, uint8_t, LOAD(v) != 0); return true;                                \
-  case IR_ELEM_I64: CONV(TX, int64_t, XFLOAT ? f2i((double)LOAD(v)) : (int64_t)LOAD(v)); return true; \
+  case IR_ELEM_I64: CONV(TX, int64_t, XFLOAT ? tensor_f64_to_i64((double)LOAD(v)) : (int64_t)LOAD(v)); return true; \
   case IR_ELEM_I32:                                                                               \
-    CONV(TX, uint32_t, (uint64_t)(XFLOAT ? f2i((double)LOAD(v)) : (int64_t)LOAD(v)));               \
+    CONV(TX, uint32_t, (uint64_t)(XFLOAT ? tensor_f64_to_i64((double)LOAD(v)) : (int64_t)LOAD(v)));               \
     return true;                                                                                  \
   case IR_ELEM_U8:                                                                                \
-    CONV(TX, uint8_t, (uint64_t)(XFLOAT ? f2i((double)LOAD(v)) : (int64_t)LOAD(v)));                \
+    CONV(TX, uint8_t, (uint64_t)(XFLOAT ? tensor_f64_to_i64((double)LOAD(v)) : (int64_t)LOAD(v)));                \
     return true;                                                                                  \
   default: return false;                                                                          \
   }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "interp/k_shape.h"
+#include "interp/sort_util.h"
 
 typedef struct Items {
   const Tensor *x;
@@ -37,18 +38,8 @@ static int cmp_items(const Items *it, int64_t a, int64_t b) {
   return 0;
 }
 
-/* Stable merge sort of idx[0..n) by item (ties keep the original order). */
-static void sort_items(const Items *it, int64_t *idx, int64_t *tmp, int64_t n) {
-  if (n < 2) return;
-  int64_t h = n / 2;
-  sort_items(it, idx, tmp, h);
-  sort_items(it, idx + h, tmp, n - h);
-  int64_t i = 0, j = h, k = 0;
-  while (i < h && j < n) tmp[k++] = cmp_items(it, idx[j], idx[i]) < 0 ? idx[j++] : idx[i++];
-  while (i < h) tmp[k++] = idx[i++];
-  while (j < n) tmp[k++] = idx[j++];
-  memcpy(idx, tmp, (size_t)n * sizeof *idx);
-}
+/* index_sort_stable's order: item a strictly before item b. */
+static bool item_before(const void *ctx, int64_t a, int64_t b) { return cmp_items(ctx, a, b) < 0; }
 
 static bool k_unique(KernelCtx *k) {
   const Tensor *x = kernel_in(k, 0);
@@ -67,7 +58,7 @@ static bool k_unique(KernelCtx *k) {
   int64_t *first = xmalloc((size_t)sz * sizeof *first), *count = xcalloc((size_t)sz, sizeof *count);
   int64_t *group = xmalloc((size_t)sz * sizeof *group), *rank = xmalloc((size_t)sz * sizeof *rank);
   for (int64_t i = 0; i < n; i++) idx[i] = i;
-  sort_items(&it, idx, tmp, n);
+  index_sort_stable(idx, tmp, n, item_before, &it);
   /* Groups of equal items in sorted order; the first of each is its
    * earliest occurrence (the sort is stable). */
   int64_t ng = 0;

@@ -1,5 +1,5 @@
 /* A stable merge sort of index arrays by a caller's ordering, for kernels
- * that must break ties by position (TopK; Unique could share it). */
+ * that must break ties by position (TopK, Unique). */
 #ifndef QUENCH_INTERP_SORT_UTIL_H
 #define QUENCH_INTERP_SORT_UTIL_H
 

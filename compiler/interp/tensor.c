@@ -92,9 +92,7 @@ double tensor_get_f64(const Tensor *t, int64_t i) {
   return (double)ir_elem_load_int(t->elem, t->data, i);
 }
 
-/* Float to integer as C casts do, made total: NaN gives 0, out-of-range
- * values saturate to the int64 range before wrapping to the type. */
-static int64_t f64_to_i64(double v) {
+int64_t tensor_f64_to_i64(double v) {
   if (isnan(v)) return 0;
   if (v >= 9223372036854775807.0) return INT64_MAX;
   if (v <= -9223372036854775808.0) return INT64_MIN;
@@ -117,11 +115,11 @@ void tensor_set_f64(Tensor *t, int64_t i, double v) {
     tensor_set_bits(t, i, bits);
     return;
   }
-  tensor_set_i64(t, i, f64_to_i64(v));
+  tensor_set_i64(t, i, tensor_f64_to_i64(v));
 }
 
 int64_t tensor_get_i64(const Tensor *t, int64_t i) {
-  if (ir_elem_is_float(t->elem)) return f64_to_i64(tensor_get_f64(t, i));
+  if (ir_elem_is_float(t->elem)) return tensor_f64_to_i64(tensor_get_f64(t, i));
   return ir_elem_load_int(t->elem, t->data, i);
 }
 

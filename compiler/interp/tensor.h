@@ -52,6 +52,9 @@ IrConst *tensor_to_const(IrModule *m, const Tensor *t);
  * wrap-around to the type's width, floats: overflow to ±inf where the type
  * has it, else NaN, else saturation as for f6/f4). Bool reads as 0/1. */
 double tensor_get_f64(const Tensor *t, int64_t i);
+/* The float-to-integer rule of the setters: NaN gives 0, values beyond
+ * int64 saturate, others truncate toward zero (callers wrap to the type). */
+int64_t tensor_f64_to_i64(double v);
 void tensor_set_f64(Tensor *t, int64_t i, double v);
 int64_t tensor_get_i64(const Tensor *t, int64_t i);
 void tensor_set_i64(Tensor *t, int64_t i, int64_t v);
