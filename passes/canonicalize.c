@@ -1,12 +1,12 @@
 /* canonicalize: the canonicalization passes, run to a fixed point.
  *
  * What it does: runs remove-identity, constant-fold, fold-batchnorm,
- * raise-layernorm, raise-rmsnorm, raise-gelu, raise-silu, raise-hardswish
- * and dce, in that order, with their default options (constant-fold's
- * max-bytes from `fold-max-bytes`), again and again until a round changes
- * nothing or `max-iterations` rounds ran. One rewrite can enable another
- * (a folded Identity exposes a constant; dce frees a value's last other
- * user so a pattern becomes single-use), hence the loop. raise-layernorm
+ * fold-conv-add, raise-layernorm, raise-rmsnorm, raise-gelu, raise-silu,
+ * raise-hardswish and dce, in that order, with their default options
+ * (constant-fold's max-bytes from `fold-max-bytes`), again and again until
+ * a round changes nothing or `max-iterations` rounds ran. One rewrite can
+ * enable another (a folded Identity exposes a constant; dce frees a value's
+ * last other user so a pattern becomes single-use), hence the loop. raise-layernorm
  * runs before raise-rmsnorm, since a layer norm is an RMS norm of x - mean.
  * The pass manager has no pipeline aliases; a pass that drives the others
  * keeps one name in pipelines, --help and --pass-stats (each statistic
@@ -17,12 +17,13 @@
 
 #include "pm/pass_manager.h"
 
-extern const Pass pass_remove_identity, pass_constant_fold, pass_fold_batchnorm, pass_raise_layernorm,
-    pass_raise_rmsnorm, pass_raise_gelu, pass_raise_silu, pass_raise_hardswish, pass_dce;
+extern const Pass pass_remove_identity, pass_constant_fold, pass_fold_batchnorm, pass_fold_conv_add,
+    pass_raise_layernorm, pass_raise_rmsnorm, pass_raise_gelu, pass_raise_silu, pass_raise_hardswish, pass_dce;
 
 static const Pass *const subpasses[] = {
-    &pass_remove_identity, &pass_constant_fold, &pass_fold_batchnorm, &pass_raise_layernorm, &pass_raise_rmsnorm,
-    &pass_raise_gelu,      &pass_raise_silu,    &pass_raise_hardswish, &pass_dce,
+    &pass_remove_identity, &pass_constant_fold, &pass_fold_batchnorm, &pass_fold_conv_add,
+    &pass_raise_layernorm, &pass_raise_rmsnorm, &pass_raise_gelu,     &pass_raise_silu,
+    &pass_raise_hardswish, &pass_dce,
 };
 #define NSUB (int)(sizeof subpasses / sizeof subpasses[0])
 #define MAX_OPTS 4
@@ -86,6 +87,7 @@ static const PassStat stats[] = {
     {"remove-identity", "Identity/Dropout ops removed"},
     {"constant-fold", "ops folded to constants (shapes included)"},
     {"fold-batchnorm", "BatchNormalization ops folded"},
+    {"fold-conv-add", "per-channel Adds folded into a Conv bias"},
     {"raise-layernorm", "LayerNormalization ops raised"},
     {"raise-rmsnorm", "RMSNormalization ops raised"},
     {"raise-gelu", "Gelu ops raised"},

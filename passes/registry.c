@@ -8,12 +8,16 @@
   X(remove_identity)      \
   X(constant_fold)        \
   X(fold_batchnorm)       \
+  X(fold_conv_add)        \
   X(raise_layernorm)      \
   X(raise_rmsnorm)        \
   X(raise_gelu)           \
   X(raise_silu)           \
   X(raise_hardswish)      \
   X(canonicalize)          \
+  X(calibrate)             \
+  X(quantize)              \
+  X(lower_int)             \
   X(bind_shapes)
 
 #define DECLARE(id) extern const Pass pass_##id;

@@ -18,9 +18,18 @@
  *   2^24);
  * - DynamicQuantizeLinear computes in float32, step by step as the spec's
  *   formula (scale = (max(0, max x) - min(0, min x)) / 255, 1 when that is
- *   0; zero point = saturate(round(0 - min / scale))). */
+ *   0; zero point = saturate(round(0 - min / scale))).
+ *
+ * QuantizeLinear from f32 with an f32 scale to integer codes of up to 16 bits
+ * or f8E4M3FN, and DequantizeLinear from integer codes of up to 32 bits to f32
+ * with an f32 scale, take fast paths (runs of elements sharing parameters,
+ * vectorizable loops) that give the generic loops' bits; everything else
+ * runs the generic loops. Tests: test/unit/test_k_quant.c (hand-made cases),
+ * test/unit/test_k_quant_fast.c (fast paths against the formulas and the
+ * generic loops). */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "interp/dense_util.h"
 #include "quant/floatfmt.h"
@@ -128,6 +137,251 @@ static bool store_float(KernelCtx *k, Tensor *y, int64_t i, double v, bool satur
   return true;
 }
 
+/* Fast paths (f32 x and scale, f32 division, integer or f8E4M3FN codes;
+ * DequantizeLinear from integer codes to f32). Same results as the generic
+ * loops below, bit for bit (test/unit/test_k_quant_fast.c checks both against
+ * the ONNX formula): the walk hands out runs of elements that share one scale
+ * and zero point (or read them with stride 1), so the inner loops have no
+ * index arithmetic and no per-element type dispatch, and vectorize. */
+
+/* Calls fn once per run: x elements [off, off + n) whose parameters are at
+ * poff (pstride 0: all the same) or at poff + j (pstride 1). */
+typedef void (*QRunFn)(void *ctx, int64_t off, int64_t n, int64_t poff, int pstride);
+
+static void qp_walk(const QParamMap *m, int64_t numel, QRunFn fn, void *ctx) {
+  if (m->kind == 0) {
+    fn(ctx, 0, numel, 0, 0);
+    return;
+  }
+  int64_t d = m->d, inner = m->inner, row = d * inner;
+  int64_t outer = row ? numel / row : 0;
+  for (int64_t o = 0; o < outer; o++) {
+    int64_t base = o * row;
+    if (m->kind == 1 && inner == 1) {
+      fn(ctx, base, d, 0, 1);
+    } else if (m->kind == 1) {
+      for (int64_t a = 0; a < d; a++) fn(ctx, base + a * inner, inner, a, 0);
+    } else if (inner == 1) {
+      int64_t pb = o * m->nb;
+      for (int64_t a = 0, b = 0; a < d; a += m->block, b++)
+        fn(ctx, base + a, m->block < d - a ? m->block : d - a, pb + b, 0);
+    } else {
+      int64_t pb = o * m->nb * inner;
+      for (int64_t a = 0, b = 0, in_block = 0; a < d; a++) {
+        fn(ctx, base + a * inner, inner, pb + b * inner, 1);
+        if (++in_block == m->block) { /* the next row starts the next block */
+          in_block = 0;
+          b++;
+        }
+      }
+    }
+  }
+}
+
+/* The zero points as int64 (0 without a zero point), one per scale. */
+static int64_t *qp_zero_points(const Tensor *s, const Tensor *zp) {
+  int64_t *z = calloc((size_t)s->numel, sizeof *z);
+  if (!z) return NULL;
+  for (int64_t i = 0; zp && i < s->numel; i++) z[i] = ir_elem_load_int(zp->elem, zp->data, zp->numel == 1 ? 0 : i);
+  return z;
+}
+
+/* rne(v) for |v| <= 2^22: v + 1.5 * 2^23 lands in [2^23, 2^24), where the
+ * f32 spacing is 1, so the addition rounds to an integer half to even under
+ * the default rounding mode, as rintf does; the subtraction is exact. */
+static inline float q_rne_small(float v) { return (v + 0x1.8p23f) - 0x1.8p23f; }
+
+/* One code: saturate(rne(x / s) + z) into [lo, hi], NaN gives z. Clamping v
+ * to the integers lo - z, hi - z before rounding equals clamping after. */
+static inline int32_t q_code(float x, float s, int32_t z, int32_t lo, int32_t hi) {
+  float v = x / s, flo = (float)(lo - z), fhi = (float)(hi - z);
+  float c = v == v ? v : 0.0f; /* NaN first: 0 lies in [lo - z, hi - z] */
+  c = c < flo ? flo : c;
+  c = c > fhi ? fhi : c;
+  return (int32_t)q_rne_small(c) + z;
+}
+
+/* Runs STMT for i in [0, n): chunks of 16 with a constant trip count, which
+ * GCC's -O2 vectorizer (the very-cheap cost model) takes, then the tail. */
+#define Q_FOR(n, STMT)                           \
+  do {                                           \
+    int64_t q_i0 = 0;                            \
+    for (; q_i0 + 16 <= (n); q_i0 += 16)         \
+      for (int q_j = 0; q_j < 16; q_j++) {       \
+        int64_t i = q_i0 + q_j;                  \
+        STMT;                                    \
+      }                                          \
+    for (int64_t i = q_i0; i < (n); i++) STMT;   \
+  } while (0)
+
+/* f32 to f8E4M3FN, as q_float_encode does it: NaN to 0x7F, overflow to
+ * sign | 0x7E (saturate) or 0x7F, rounding half to even, subnormals below
+ * 2^-6 in quanta of 2^-9. */
+static inline uint8_t q_e4m3fn(float v, bool saturate) {
+  uint32_t b;
+  memcpy(&b, &v, sizeof b);
+  uint32_t sign = (b >> 24) & 0x80, u = b & 0x7FFFFFFFu;
+  if (u > 0x7F800000u) return 0x7F;
+  uint32_t code;
+  if (u < 0x3C800000u) { /* below 2^-6: |v| * 2^9 is exact and below 2^3 */
+    float a;
+    memcpy(&a, &u, sizeof a);
+    code = (uint32_t)q_rne_small(a * 512.0f);
+  } else if (u > 0x43E80000u) { /* above 464 (Inf too) rounds beyond 448; 464 is a tie to 448 */
+    return saturate ? (uint8_t)(sign | 0x7E) : 0x7F;
+  } else { /* drop 20 mantissa bits, ties to even; rebias 127 -> 7 */
+    code = ((u + 0x7FFFFu + ((u >> 20) & 1)) >> 20) - (120u << 3);
+  }
+  return (uint8_t)(sign | code);
+}
+
+typedef struct QFast {
+  const float *x, *s;
+  const int64_t *z;
+  void *y;
+  int32_t lo, hi;
+  uint32_t mask;
+  int bytes; /* container of the codes: 1 or 2; 0 for f8E4M3FN */
+  bool saturate;
+} QFast;
+
+/* The rows, one per container and parameter stride (restrict parameters:
+ * what lets the vectorizer go). */
+static void quant_row8(const float *restrict x, uint8_t *restrict y, int64_t n, float s0, int32_t z0, int32_t lo,
+                       int32_t hi, uint32_t mask) {
+  Q_FOR(n, y[i] = (uint8_t)((uint32_t)q_code(x[i], s0, z0, lo, hi) & mask));
+}
+static void quant_row8v(const float *restrict x, uint8_t *restrict y, int64_t n, const float *restrict s,
+                        const int64_t *restrict z, int32_t lo, int32_t hi, uint32_t mask) {
+  Q_FOR(n, y[i] = (uint8_t)((uint32_t)q_code(x[i], s[i], (int32_t)z[i], lo, hi) & mask));
+}
+static void quant_row16(const float *restrict x, uint16_t *restrict y, int64_t n, float s0, int32_t z0, int32_t lo,
+                        int32_t hi, uint32_t mask) {
+  Q_FOR(n, y[i] = (uint16_t)((uint32_t)q_code(x[i], s0, z0, lo, hi) & mask));
+}
+static void quant_row16v(const float *restrict x, uint16_t *restrict y, int64_t n, const float *restrict s,
+                         const int64_t *restrict z, int32_t lo, int32_t hi, uint32_t mask) {
+  Q_FOR(n, y[i] = (uint16_t)((uint32_t)q_code(x[i], s[i], (int32_t)z[i], lo, hi) & mask));
+}
+
+static void quant_run(void *ctx, int64_t off, int64_t n, int64_t poff, int pstride) {
+  const QFast *q = ctx;
+  const float *x = q->x + off, *s = q->s + poff;
+  const int64_t *z = q->z + poff;
+  if (q->bytes == 0) {
+    uint8_t *y = (uint8_t *)q->y + off;
+    for (int64_t i = 0; i < n; i++) y[i] = q_e4m3fn(x[i] / s[pstride * i], q->saturate);
+  } else if (q->bytes == 1 && pstride == 0) {
+    quant_row8(x, (uint8_t *)q->y + off, n, s[0], (int32_t)z[0], q->lo, q->hi, q->mask);
+  } else if (q->bytes == 1) {
+    quant_row8v(x, (uint8_t *)q->y + off, n, s, z, q->lo, q->hi, q->mask);
+  } else if (pstride == 0) {
+    quant_row16(x, (uint16_t *)q->y + off, n, s[0], (int32_t)z[0], q->lo, q->hi, q->mask);
+  } else {
+    quant_row16v(x, (uint16_t *)q->y + off, n, s, z, q->lo, q->hi, q->mask);
+  }
+}
+
+/* QuantizeLinear without the generic loop where it applies; false (nothing
+ * written) otherwise. x / s in f32 is what round_to(F32, ...) of the double
+ * quotient gives: the division of two floats is correctly rounded either way. */
+static bool quant_fast(const Tensor *x, const Tensor *s, const Tensor *zp, const QParamMap *m, IrElem pe,
+                       bool saturate, Tensor *y) {
+  IrElem ye = y->elem;
+  if (x->elem != IR_ELEM_F32 || s->elem != IR_ELEM_F32 || pe != IR_ELEM_F32 || x->numel == 0) return false;
+  QFast q = {.x = x->data, .s = s->data, .y = y->data, .saturate = saturate};
+  if (ye == IR_ELEM_F8E4M3FN) {
+    q.bytes = 0;
+  } else if (is_quant_int(ye)) {
+    int64_t lo, hi;
+    ir_elem_int_range(ye, &lo, &hi);
+    q.lo = (int32_t)lo;
+    q.hi = (int32_t)hi;
+    q.bytes = ir_elem_bytes(ye);
+    q.mask = (uint32_t)(((uint64_t)1 << ir_elem_bits(ye)) - 1);
+  } else {
+    return false;
+  }
+  int64_t *z = qp_zero_points(s, q.bytes ? zp : NULL);
+  if (!z) return false;
+  q.z = z;
+  qp_walk(m, x->numel, quant_run, &q);
+  free(z);
+  return true;
+}
+
+typedef struct DqFast {
+  const void *x;
+  const float *s;
+  const int64_t *z;
+  float *y;
+  int bytes;           /* container of the codes: 1, 2 or 4 */
+  uint32_t mask, sign; /* codes: ((bits & mask) ^ sign) - sign */
+  bool is_signed;
+} DqFast;
+
+/* (q - z) * s for codes of up to 16 bits, q = ((bits & m) ^ sg) - sg:
+ * |q - z| < 2^17 is exact in f32 and the f32 product is the double product
+ * (exact) rounded once, as the generic loop computes it. */
+static void dequant_row8(const uint8_t *restrict x, float *restrict y, int64_t n, float s0, int32_t z0, int32_t m,
+                         int32_t sg) {
+  Q_FOR(n, y[i] = (float)((((int32_t)x[i] & m) ^ sg) - sg - z0) * s0);
+}
+static void dequant_row8v(const uint8_t *restrict x, float *restrict y, int64_t n, const float *restrict s,
+                          const int64_t *restrict z, int32_t m, int32_t sg) {
+  Q_FOR(n, y[i] = (float)((((int32_t)x[i] & m) ^ sg) - sg - (int32_t)z[i]) * s[i]);
+}
+static void dequant_row16(const uint16_t *restrict x, float *restrict y, int64_t n, float s0, int32_t z0, int32_t m,
+                          int32_t sg) {
+  Q_FOR(n, y[i] = (float)((((int32_t)x[i] & m) ^ sg) - sg - z0) * s0);
+}
+static void dequant_row16v(const uint16_t *restrict x, float *restrict y, int64_t n, const float *restrict s,
+                           const int64_t *restrict z, int32_t m, int32_t sg) {
+  Q_FOR(n, y[i] = (float)((((int32_t)x[i] & m) ^ sg) - sg - (int32_t)z[i]) * s[i]);
+}
+
+static void dequant_run(void *ctx, int64_t off, int64_t n, int64_t poff, int pstride) {
+  const DqFast *d = ctx;
+  float *y = d->y + off;
+  const float *s = d->s + poff;
+  const int64_t *z = d->z + poff;
+  int32_t m = (int32_t)d->mask, sg = (int32_t)d->sign;
+  if (d->bytes == 1 && pstride == 0) {
+    dequant_row8((const uint8_t *)d->x + off, y, n, s[0], (int32_t)z[0], m, sg);
+  } else if (d->bytes == 1) {
+    dequant_row8v((const uint8_t *)d->x + off, y, n, s, z, m, sg);
+  } else if (d->bytes == 2 && pstride == 0) {
+    dequant_row16((const uint16_t *)d->x + off, y, n, s[0], (int32_t)z[0], m, sg);
+  } else if (d->bytes == 2) {
+    dequant_row16v((const uint16_t *)d->x + off, y, n, s, z, m, sg);
+  } else if (d->is_signed) { /* i32: the generic double product, rounded once more to f32 */
+    const int32_t *x = (const int32_t *)d->x + off;
+    for (int64_t i = 0; i < n; i++) y[i] = (float)((double)((int64_t)x[i] - z[pstride * i]) * (double)s[pstride * i]);
+  } else {
+    const uint32_t *x = (const uint32_t *)d->x + off;
+    for (int64_t i = 0; i < n; i++) y[i] = (float)((double)((int64_t)x[i] - z[pstride * i]) * (double)s[pstride * i]);
+  }
+}
+
+/* DequantizeLinear from integer codes up to 32 bits with f32 scale and
+ * result; false (nothing written) otherwise. */
+static bool dequant_fast(const Tensor *x, const Tensor *s, const Tensor *zp, const QParamMap *m, Tensor *y) {
+  IrElem xe = x->elem;
+  if (!ir_elem_is_int(xe) || ir_elem_bytes(xe) > 4 || s->elem != IR_ELEM_F32 || y->elem != IR_ELEM_F32 ||
+      x->numel == 0)
+    return false;
+  int bits = ir_elem_bits(xe);
+  DqFast d = {.x = x->data, .s = s->data, .y = y->data, .bytes = ir_elem_bytes(xe), .is_signed = ir_elem_is_signed(xe)};
+  d.mask = bits >= 32 ? 0xFFFFFFFFu : (uint32_t)(((uint64_t)1 << bits) - 1);
+  d.sign = d.is_signed && bits < 32 ? (uint32_t)1 << (bits - 1) : 0;
+  int64_t *z = qp_zero_points(s, zp);
+  if (!z) return false;
+  d.z = z;
+  qp_walk(m, x->numel, dequant_run, &d);
+  free(z);
+  return true;
+}
+
 static bool k_quantize_linear(KernelCtx *k) {
   const Tensor *x = kernel_in(k, 0), *s = kernel_in(k, 1), *zp = kernel_in(k, 2);
   if (!x || !s) return kernel_fail(k, "inputs x and y_scale are required");
@@ -151,6 +405,7 @@ static bool k_quantize_linear(KernelCtx *k) {
   if (!y) return false;
   int64_t lo = 0, hi = 0;
   if (is_quant_int(ye)) ir_elem_int_range(ye, &lo, &hi);
+  if (quant_fast(x, s, zp, &m, pe, saturate, y)) return true;
   for (int64_t i = 0; i < x->numel; i++) {
     int64_t pi = qp_index(&m, i);
     double sc = tensor_get_f64(s, pi);
@@ -183,6 +438,7 @@ static bool k_dequantize_linear(KernelCtx *k) {
   if (!qp_layout(k, x, s, zp, &m)) return false;
   Tensor *y = kernel_output(k, 0, ye, x->rank, x->dims);
   if (!y) return false;
+  if (dequant_fast(x, s, zp, &m, y)) return true;
   bool isint = ir_elem_is_int(xe);
   for (int64_t i = 0; i < x->numel; i++) {
     int64_t pi = qp_index(&m, i);

@@ -76,5 +76,7 @@ void kernels_register_quant(KernelFn *table);
 void kernels_register_qlinear(KernelFn *table);
 void kernels_register_misc(KernelFn *table);
 void kernels_register_fused(KernelFn *table);
+/* quench.Requantize, QAdd, QMul, QAveragePool (k_qint.c), from lower-int. */
+void kernels_register_qint(KernelFn *table);
 
 #endif

@@ -23,6 +23,7 @@ const KernelFn *interp_kernel_table(void) {
     kernels_register_quant(table);
     kernels_register_misc(table);
     kernels_register_fused(table);
+    kernels_register_qint(table);
     filled = 1;
   }
   return table;

@@ -281,20 +281,7 @@ bool tensor_write_file(const char *path, const Tensor *t, const char *name, Tens
   size_t len;
   void *buf = fmt == TENSOR_FILE_NPY ? tensor_npy_encode(t, &len, d) : onnx_tensor_encode(t, name, &len, d);
   if (!buf) return false;
-  size_t n = strlen(path) + 16;
-  char *tmp = xmalloc(n);
-  snprintf(tmp, n, "%s.tmpXXXXXX", path);
-  int fd = outfile_mkstemp(tmp);
-  FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-  if (fd >= 0 && !f) close(fd);
-  bool ok = f && fwrite(buf, 1, len, f) == len;
-  if (f && fclose(f) != 0) ok = false;
-  if (ok && rename(tmp, path) != 0) ok = false;
-  if (!ok) {
-    diag_error(d, diag_loc(path, 0, 0), "cannot write tensor file: %s", strerror(errno));
-    if (fd >= 0) remove(tmp);
-  }
-  free(tmp);
+  bool ok = outfile_write_all(path, buf, len, "tensor file", d);
   free(buf);
   return ok;
 }

@@ -17,6 +17,11 @@ typedef struct IrPrintOptions {
 /* Prints `m`. Returns false only if writing a weights blob failed (then a
  * diagnostic was reported to `d`). opts may be NULL: everything inline. */
 bool ir_print_module(FILE *out, const IrModule *m, const IrPrintOptions *opts, Diag *d);
+/* Writes n modules (separated by `// -----`) to the .qir file `path`;
+ * constants of more than inline_limit bytes go to PATH.weights, referenced
+ * by its base name. Through temporaries renamed into place: on failure
+ * (reported) neither file is left. */
+bool ir_write_qir_file(IrModule *const *mods, int n, const char *path, size_t inline_limit, Diag *d);
 /* The whole module as a malloc'ed string, every constant inline. */
 char *ir_print_to_string(const IrModule *m);
 /* Text helpers shared with other printers (pipelines, diagnostics). */

@@ -1,6 +1,6 @@
 /* The weights file (docs/ir.md, "Constants"): a 16-byte header, then blobs
- * at 64-byte aligned offsets. The writer goes through a temporary file in
- * the target's folder (so the final rename is atomic) and leaves nothing
+ * at 64-byte aligned offsets. The writer goes through an OutFile
+ * (support/fileio.h: a temporary renamed into place) and leaves nothing
  * behind on error; the reader loads the file whole and bounds-checks every
  * slice. */
 #include "ir/weights.h"
@@ -15,8 +15,9 @@
 #include "support/fileio.h"
 
 struct WeightsWriter {
-  char *path, *tmp_path, *ref_name;
-  FILE *f;
+  char *path, *ref_name;
+  OutFile out;
+  FILE *f;       /* out.f while open */
   uint64_t size; /* bytes written so far */
   bool done;     /* committed or aborted: the temporary is gone */
   Diag *diag;
@@ -37,20 +38,12 @@ WeightsWriter *weights_writer_open(const char *path, const char *ref_name, Diag 
   w->path = xstrdup(path);
   w->ref_name = xstrdup(ref_name);
   w->diag = d;
-  size_t n = strlen(path) + 16;
-  w->tmp_path = xmalloc(n);
-  snprintf(w->tmp_path, n, "%s.tmpXXXXXX", path);
-  int fd = outfile_mkstemp(w->tmp_path);
-  if (fd < 0 || !(w->f = fdopen(fd, "wb"))) {
-    diag_error(d, path_loc(path), "cannot create weights file: %s", strerror(errno));
-    if (fd >= 0) {
-      close(fd);
-      remove(w->tmp_path);
-    }
+  if (!outfile_open(&w->out, path, "weights file", d)) {
     w->done = true;
     weights_writer_free(w);
     return NULL;
   }
+  w->f = w->out.f;
   unsigned char hdr[WEIGHTS_HEADER_SIZE];
   memcpy(hdr, WEIGHTS_MAGIC, 8);
   put_u32le(hdr + 8, WEIGHTS_VERSION);
@@ -82,27 +75,15 @@ int64_t weights_writer_add(WeightsWriter *w, const void *data, size_t n) {
 
 bool weights_writer_commit(WeightsWriter *w) {
   if (w->done) return false;
-  int rc = fclose(w->f);
-  w->f = NULL;
-  if (rc != 0) {
-    diag_error(w->diag, path_loc(w->path), "cannot write weights file: %s", strerror(errno));
-    weights_writer_abort(w);
-    return false;
-  }
-  if (rename(w->tmp_path, w->path) != 0) {
-    diag_error(w->diag, path_loc(w->path), "cannot write weights file: %s", strerror(errno));
-    weights_writer_abort(w);
-    return false;
-  }
   w->done = true;
-  return true;
+  w->f = NULL;
+  return outfile_commit(&w->out, w->diag);
 }
 
 void weights_writer_abort(WeightsWriter *w) {
   if (w->done) return;
-  if (w->f) fclose(w->f);
+  outfile_abort(&w->out);
   w->f = NULL;
-  remove(w->tmp_path);
   w->done = true;
 }
 
@@ -110,7 +91,6 @@ void weights_writer_free(WeightsWriter *w) {
   if (!w) return;
   weights_writer_abort(w); /* a writer freed without commit leaves nothing */
   free(w->path);
-  free(w->tmp_path);
   free(w->ref_name);
   free(w);
 }

@@ -73,6 +73,8 @@ bool infer_norm(InferCtx *c);
 bool infer_quant(InferCtx *c);
 bool infer_control(InferCtx *c);
 bool infer_einsum(InferCtx *c);
+/* quench integer ops (infer_qint.c). */
+bool infer_qint(InferCtx *c);
 
 bool infer_reshape(InferCtx *c);
 bool infer_transpose(InferCtx *c);

@@ -53,3 +53,64 @@ int outfile_mkstemp(char *tmpl) {
   }
   return fd;
 }
+
+static void outfile_release(OutFile *o) {
+  free(o->path);
+  free(o->tmp);
+  *o = (OutFile){0};
+}
+
+bool outfile_open(OutFile *o, const char *path, const char *what, Diag *d) {
+  *o = (OutFile){.path = xstrdup(path), .what = what};
+  struct stat st;
+  int fd;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    o->f = fopen(path, "wb");
+  } else {
+    size_t n = strlen(path) + 16;
+    o->tmp = xmalloc(n);
+    snprintf(o->tmp, n, "%s.tmpXXXXXX", path);
+    fd = outfile_mkstemp(o->tmp);
+    if (fd >= 0 && !(o->f = fdopen(fd, "wb"))) {
+      int e = errno;
+      close(fd);
+      unlink(o->tmp);
+      errno = e;
+    }
+  }
+  if (o->f) return true;
+  diag_error(d, diag_loc(path, 0, 0), "cannot write %s: %s", what, strerror(errno));
+  outfile_release(o);
+  return false;
+}
+
+bool outfile_commit(OutFile *o, Diag *d) {
+  int e = 0;
+  if (ferror(o->f)) e = errno ? errno : EIO;
+  if (fclose(o->f) != 0 && !e) e = errno ? errno : EIO;
+  o->f = NULL;
+  if (!e && o->tmp && rename(o->tmp, o->path) != 0) e = errno;
+  if (e) {
+    diag_error(d, diag_loc(o->path, 0, 0), "cannot write %s: %s", o->what, strerror(e));
+    if (o->tmp) unlink(o->tmp);
+  }
+  outfile_release(o);
+  return e == 0;
+}
+
+void outfile_abort(OutFile *o) {
+  if (o->f) fclose(o->f);
+  if (o->tmp) unlink(o->tmp);
+  outfile_release(o);
+}
+
+bool outfile_write_all(const char *path, const void *buf, size_t len, const char *what, Diag *d) {
+  OutFile o;
+  if (!outfile_open(&o, path, what, d)) return false;
+  if (len && fwrite(buf, 1, len, o.f) != len) {
+    diag_error(d, diag_loc(path, 0, 0), "cannot write %s: %s", what, strerror(errno ? errno : EIO));
+    outfile_abort(&o);
+    return false;
+  }
+  return outfile_commit(&o, d);
+}

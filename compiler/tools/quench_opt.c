@@ -1,5 +1,7 @@
-/* quench-opt: reads .qir, verifies it, runs a pass pipeline, prints .qir.
- * The output file (and its weights file) appear only when everything
+/* quench-opt: reads .qir, verifies it, runs a pass pipeline, prints .qir
+ * (or, when -o names a .onnx file, writes an ONNX model through
+ * compiler/onnx/export.h). The output file (and its weights file) appear
+ * only when everything
  * succeeded: both are written to temporaries and renamed at the end.
  * Passes come from the built-in table and from plugins loaded with
  * --load-pass-plugin; docs/pass-manager.md describes the pass options. */
@@ -12,6 +14,7 @@
 #include "ir/text.h"
 #include "ir/verifier.h"
 #include "ir/weights.h"
+#include "onnx/export.h"
 #include "onnx/import.h"
 #include "pm/pass_manager.h"
 #include "support/fileio.h"
@@ -44,7 +47,8 @@ static void usage(FILE *out, const PassRegistry *reg) {
         "and prints the result.\n"
         "\n"
         "options:\n"
-        "  -o FILE                  write to FILE (large constants go to FILE.weights)\n"
+        "  -o FILE                  write to FILE (large constants go to FILE.weights);\n"
+        "                           FILE.onnx: export an ONNX model instead (docs/onnx-export.md)\n"
         "  --no-verify              do not run the verifier (on input or after passes)\n"
         "  --split-input-file       treat each '// -----' chunk as its own module\n"
         "  --weights-inline-limit=N constants over N bytes go to the weights file (default 1024)\n"
@@ -199,72 +203,30 @@ static int split_chunks(const char *text, size_t len, int split, Chunk **out) {
   return n;
 }
 
-static bool module_needs_weights(const IrModule *m, size_t limit) {
-  for (uint32_t i = 0; i < m->nconsts; i++)
-    if (m->consts[i]->nbytes > limit) return true;
-  return false;
+static bool is_onnx_path(const char *p) {
+  size_t n = strlen(p);
+  return n > 5 && strcmp(p + n - 5, ".onnx") == 0;
 }
 
-static const char *base_name(const char *path) {
-  const char *s = strrchr(path, '/');
-  return s ? s + 1 : path;
-}
-
-/* Prints every module to stdout or, through temporaries renamed at the end,
- * to -o FILE and its weights file. Returns non-zero on failure. */
+/* Prints every module to stdout (constants inline) or to -o FILE and its
+ * weights file (ir_write_qir_file: nothing left behind on failure, devices
+ * written in place); -o FILE.onnx exports the one module as ONNX. Returns
+ * non-zero on failure. */
 static int write_output(const Options *o, IrModule **mods, int nchunks, Diag *diag) {
-  int rc = 0;
-  char *tmp = NULL;
-  FILE *out = stdout;
-  WeightsWriter *ww = NULL;
-  if (o->output) {
-    size_t n = strlen(o->output) + 16;
-    tmp = xmalloc(n);
-    snprintf(tmp, n, "%s.tmpXXXXXX", o->output);
-    int fd = outfile_mkstemp(tmp);
-    out = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!out) {
-      fprintf(stderr, "quench-opt: error: cannot write '%s': %s\n", o->output, strerror(errno));
-      rc = 1;
+  if (o->output && is_onnx_path(o->output)) {
+    if (nchunks != 1) {
+      diag_error(diag, tool_loc, "-o %s: an ONNX file holds one model, the input has %d modules", o->output,
+                 nchunks);
+      return 1;
     }
-    bool need = false;
-    for (int i = 0; i < nchunks; i++) need |= module_needs_weights(mods[i], o->inline_limit);
-    if (out && need) {
-      size_t wn = strlen(o->output) + 16;
-      char *wpath = xmalloc(wn), *ref = xmalloc(wn);
-      snprintf(wpath, wn, "%s.weights", o->output);
-      snprintf(ref, wn, "%s.weights", base_name(o->output));
-      ww = weights_writer_open(wpath, ref, diag);
-      free(wpath);
-      free(ref);
-      if (!ww) rc = 1;
-    }
+    return onnx_export(mods[0], o->output, diag) ? 0 : 1;
   }
-  IrPrintOptions popts = {o->inline_limit, ww};
-  for (int i = 0; !rc && i < nchunks; i++) {
-    if (i) fputs("// -----\n", out);
-    if (!ir_print_module(out, mods[i], &popts, diag)) rc = 1;
+  if (o->output) return ir_write_qir_file(mods, nchunks, o->output, o->inline_limit, diag) ? 0 : 1;
+  for (int i = 0; i < nchunks; i++) {
+    if (i) fputs("// -----\n", stdout);
+    ir_print_module(stdout, mods[i], NULL, diag);
   }
-  if (out && out != stdout) {
-    if (fclose(out) != 0 && !rc) {
-      fprintf(stderr, "quench-opt: error: cannot write '%s': %s\n", o->output, strerror(errno));
-      rc = 1;
-    }
-    if (ww && !rc && !weights_writer_commit(ww)) rc = 1;
-    if (!rc && rename(tmp, o->output) != 0) {
-      fprintf(stderr, "quench-opt: error: cannot write '%s': %s\n", o->output, strerror(errno));
-      rc = 1;
-    }
-    if (rc) {
-      remove(tmp);
-      if (ww) weights_writer_abort(ww);
-    }
-  } else if (out == stdout && fflush(stdout) != 0) {
-    rc = 1;
-  }
-  if (ww) weights_writer_free(ww);
-  free(tmp);
-  return rc;
+  return fflush(stdout) == 0 ? 0 : 1;
 }
 
 /* Everything after the command line: plugins, pipeline, input, passes,
@@ -293,8 +255,7 @@ static int run(const Options *o, PassRegistry *reg, Pipeline *pl, Diag *diag) {
   const char *input = o->input ? o->input : "-";
   const char *path = strcmp(input, "-") == 0 ? "<stdin>" : input;
   /* ONNX models are imported, not parsed: one module, no chunks. */
-  size_t inlen = strlen(input);
-  int is_onnx = inlen > 5 && strcmp(input + inlen - 5, ".onnx") == 0;
+  int is_onnx = is_onnx_path(input);
   FILE *in = is_onnx ? NULL : strcmp(input, "-") == 0 ? stdin : fopen(input, "rb");
   if (!is_onnx && !in) {
     fprintf(stderr, "quench-opt: error: cannot open '%s': %s\n", input, strerror(errno));

@@ -184,7 +184,7 @@ static void test_open_failure_reported(void **state) {
   assert_null(weights_writer_open("/nonexistent-dir/x.weights", "x.weights", &d));
   fclose(mem);
   assert_int_equal(d.errors, 1);
-  assert_non_null(strstr(buf, "/nonexistent-dir/x.weights: error: cannot create weights file"));
+  assert_non_null(strstr(buf, "/nonexistent-dir/x.weights: error: cannot write weights file"));
   free(buf);
 }
 

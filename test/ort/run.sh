@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# ONNX Runtime interop test for the ONNX exporter (ctest: ort/interop).
+# Installs onnxruntime, onnx and numpy from PyPI into a venv under the build
+# folder (as bench/interp_vs_ort.sh does, unpinned), then runs interop.py:
+# exported QDQ models in ONNX Runtime vs quench-run, within one quantization
+# step per element. Exits 77 (ctest: skipped) with a message when PyPI is
+# out of reach.
+# Usage: test/ort/run.sh BUILD_DIR [MODELS_DIR]
+set -u
+build=$(cd "$1" && pwd) || exit 2
+src=$(cd "$(dirname "$0")/../.." && pwd)
+models=${2:-$src/../shared/models}
+venv=$build/ort-venv
+py=$venv/bin/python
+if ! "$py" -c 'import onnxruntime, onnx, numpy' 2>/dev/null; then
+	echo "setting up $venv (onnxruntime, onnx, numpy from PyPI)..."
+	if ! python3 -m venv "$venv"; then
+		echo "skip: cannot create a venv at $venv (python3-venv missing?)"
+		exit 77
+	fi
+	if ! "$venv/bin/pip" install -q --disable-pip-version-check --timeout 30 onnxruntime numpy onnx; then
+		echo "skip: pip could not install onnxruntime from PyPI (offline?); the ONNX Runtime interop test needs it"
+		exit 77
+	fi
+fi
+echo "onnxruntime $("$py" -c 'import onnxruntime; print(onnxruntime.__version__)')"
+if [ ! -d "$models" ]; then
+	echo "note: $models is absent: only the hand-written QDQ cases run"
+	models=
+fi
+exec "$py" "$src/test/ort/interop.py" "$build/bin" "$build/test/ort-work" "$src/test/ort/cases" ${models:+"$models"}
