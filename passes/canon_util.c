@@ -61,14 +61,19 @@ static const char *unique_const_name(IrModule *m, const char *base) {
   return buf;
 }
 
-IrValue *canon_new_const(IrModule *m, IrOp *pos, const char *base, const Tensor *t) {
+IrOp *canon_const_op(IrModule *m, const char *base, const Tensor *t) {
   const IrType *ty = ir_type_static(m, t->elem, t->rank, t->dims);
   IrConst *c = ir_const_create(m, unique_const_name(m, base), ty, t->data, t->nbytes, false);
   IrOp *op = ir_op_create(m, IR_OP_CONSTANT, NULL, 0, &ty, 1, 0);
   IrAttr a = {.name = "value", .kind = IR_ATTR_TENSOR, .u.tensor = c};
   ir_op_set_attr(m, op, &a);
-  ir_op_insert_before(pos, op);
   ir_value_set_name(m, op->results[0], c->name);
+  return op;
+}
+
+IrValue *canon_new_const(IrModule *m, IrOp *pos, const char *base, const Tensor *t) {
+  IrOp *op = canon_const_op(m, base, t);
+  ir_op_insert_before(pos, op);
   op->src = pos->src;
   op->src_name = pos->src_name;
   return op->results[0];

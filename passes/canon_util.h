@@ -37,6 +37,10 @@ int canon_operand_of_kind(const IrOp *bin, IrOpKind want);
  * pool) and a `Constant` op referring to it right before `pos`; returns its
  * result, named as the pool entry. */
 IrValue *canon_new_const(IrModule *m, IrOp *pos, const char *base, const Tensor *t);
+/* The detached Constant op behind canon_new_const: t's data as a pool
+ * constant named base (base_1, base_2... when taken), the result named
+ * alike. The caller inserts it. */
+IrOp *canon_const_op(IrModule *m, const char *base, const Tensor *t);
 
 /* Erases the ops of ops[0..n) whose results are all unused, repeating
  * until nothing more goes (a pattern's interior once its root is

@@ -15,7 +15,9 @@
  * and keep-float; the calibrator defaults to the preset's (mse for integer
  * activations). outputs=feeding pairs outputs, and quantizes Add/pool/
  * Concat ops, only where a quantized linear op lies downstream;
- * act-matmul=false leaves MatMuls of two activations float. Bias operands stay float; integer tensors are never
+ * act-matmul=false leaves MatMuls of two activations float; rounding=
+ * rtn|gptq|auto picks how weight codes are chosen (GPTQ from the Gram
+ * statistics of the .qstats file). Bias operands stay float; integer tensors are never
  * quantized; the graph's outputs and kept-float ops read the float value.
  * Needs: verified IR with static weight shapes; calibration statistics
  * (.qstats) when an activation is statically quantized.
@@ -632,7 +634,7 @@ static const PassOption options[] = {
     {"rounding", Q_OPT_STRING, "",
      "weight codes: rtn (nearest), gptq (from Gram statistics; nearest where none), auto (default: the preset's)", 0,
      0},
-    {"gptq-damp", Q_OPT_FLOAT, "0.01", "GPTQ damping, a fraction of mean(diag H)", 0, 1},
+    {"gptq-damp", Q_OPT_FLOAT, "0.01", "GPTQ damping, a fraction of mean(diag H)", 0, 0},
     {"gptq-act-order", Q_OPT_BOOL, "false", "GPTQ quantizes inputs by descending H_ii (groups: static scales)", 0, 0},
     {0},
 };

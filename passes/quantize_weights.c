@@ -35,14 +35,6 @@ const char *qz_name(QzCtx *q, const char *base, const char *suffix) {
   return s;
 }
 
-static const char *unique_const(IrModule *m, const char *base) {
-  size_t n = strlen(base) + 24;
-  char *buf = arena_alloc(&m->arena, n);
-  snprintf(buf, n, "%s", base);
-  for (unsigned i = 1; ir_module_find_const(m, buf); i++) snprintf(buf, n, "%s_%u", base, i);
-  return buf;
-}
-
 static void place(IrOp **cursor, IrOp *before, IrOp *op) {
   if (cursor) {
     ir_op_insert_after(*cursor, op);
@@ -53,14 +45,8 @@ static void place(IrOp **cursor, IrOp *before, IrOp *op) {
 }
 
 IrValue *qz_const(QzCtx *q, IrOp **cursor, IrOp *before, const char *name, const Tensor *t) {
-  IrModule *m = q->m;
-  const IrType *ty = ir_type_static(m, t->elem, t->rank, t->dims);
-  IrConst *c = ir_const_create(m, unique_const(m, name ? name : "qconst"), ty, t->data, t->nbytes, false);
-  IrOp *op = ir_op_create(m, IR_OP_CONSTANT, NULL, 0, &ty, 1, 0);
-  IrAttr a = {.name = "value", .kind = IR_ATTR_TENSOR, .u.tensor = c};
-  ir_op_set_attr(m, op, &a);
+  IrOp *op = canon_const_op(q->m, name ? name : "qconst", t);
   place(cursor, before, op);
-  ir_value_set_name(m, op->results[0], c->name);
   return op->results[0];
 }
 

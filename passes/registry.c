@@ -16,6 +16,7 @@
   X(raise_hardswish)      \
   X(canonicalize)          \
   X(calibrate)             \
+  X(smoothquant)           \
   X(quantize)              \
   X(lower_int)             \
   X(bind_shapes)

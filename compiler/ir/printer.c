@@ -1,19 +1,19 @@
 /* The .qir printer (docs/ir.md). Output is deterministic and parses back to
- * the same text: value names are made unique per function (duplicates get
- * _1, _2, ... suffixes, unnamed values the smallest unused numbers), floats
- * print as their shortest round-tripping decimal, float element types
- * without an exact decimal spelling (NaN payloads) as hex bit patterns.
+ * the same text: value names are made unique per function (ir/names.h:
+ * duplicates get _1, _2, ... suffixes, unnamed values the smallest unused
+ * numbers), floats print as their shortest round-tripping decimal, float
+ * element types without an exact decimal spelling (NaN payloads) as hex bit
+ * patterns.
  * With a weights writer, large pool constants go to the weights file. */
 #include "ir/text.h"
 
 #include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "ir/names.h"
 #include "ir/numfmt.h"
 #include "quant/floatfmt.h"
-#include "support/strmap.h"
 
 /* ---- lexical helpers ------------------------------------------------ */
 
@@ -215,144 +215,18 @@ static void print_attr_dict(FILE *out, const IrAttr *attrs, uint32_t n) {
   fputc('}', out);
 }
 
-/* ---- value naming --------------------------------------------------- */
-
-/* Open-addressing map from values to their printed names. */
-typedef struct NameMap {
-  const IrValue **keys;
-  const char **vals;
-  size_t cap, len;
-} NameMap;
-
-static size_t ptr_hash(const void *p) {
-  uint64_t h = (uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15ull;
-  return (size_t)(h >> 17);
-}
-
-static void namemap_put(NameMap *m, const IrValue *v, const char *name);
-
-static void namemap_grow(NameMap *m) {
-  NameMap old = *m;
-  m->cap = old.cap ? old.cap * 2 : 64;
-  m->len = 0;
-  m->keys = xcalloc(m->cap, sizeof *m->keys);
-  m->vals = xcalloc(m->cap, sizeof *m->vals);
-  for (size_t i = 0; i < old.cap; i++)
-    if (old.keys[i]) namemap_put(m, old.keys[i], old.vals[i]);
-  free(old.keys);
-  free(old.vals);
-}
-
-static void namemap_put(NameMap *m, const IrValue *v, const char *name) {
-  if ((m->len + 1) * 2 > m->cap) namemap_grow(m);
-  size_t i = ptr_hash(v) & (m->cap - 1);
-  while (m->keys[i] && m->keys[i] != v) i = (i + 1) & (m->cap - 1);
-  if (!m->keys[i]) m->len++;
-  m->keys[i] = v;
-  m->vals[i] = name;
-}
-
-static const char *namemap_get(const NameMap *m, const IrValue *v) {
-  if (!m->cap) return NULL;
-  for (size_t i = ptr_hash(v) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
-    if (m->keys[i] == v) return m->vals[i];
-  return NULL;
-}
+/* ---- printer state -------------------------------------------------- */
 
 typedef struct Printer {
   FILE *out;
   const IrPrintOptions *opts;
-  bool ok; /* false once a weights blob failed to write (reported) */
-  /* Per function: */
-  Arena scratch;
-  NameMap names;
-  StrMap given;    /* names the IR gives its values */
-  StrMap assigned; /* printed names handed out so far */
-  StrMap dup_next; /* name -> next suffix to try, so duplicates stay linear */
-  uint64_t next_number;
+  bool ok;        /* false once a weights blob failed to write (reported) */
+  IrNames *names; /* the current function's printed value names */
 } Printer;
 
-static const char *given_name(const IrValue *v) { return v->name && v->name[0] ? v->name : NULL; }
-
-/* A printed name for v, unique in the function: its own name the first
- * time, name_1, name_2, ... for later duplicates, and the smallest unused
- * number for unnamed values. Generated names avoid every name the function
- * gives, so they cannot clash with a value printed later. */
-static const char *assign_name(Printer *p, const IrValue *v) {
-  const char *n = given_name(v);
-  char buf[64];
-  const char *pick = NULL;
-  if (n && !strmap_get(&p->assigned, n)) {
-    pick = n;
-  } else if (n) {
-    size_t len = strlen(n) + 24;
-    char *cand = arena_alloc(&p->scratch, len);
-    uintptr_t k = (uintptr_t)strmap_get(&p->dup_next, n);
-    for (k = k ? k : 1;; k++) {
-      snprintf(cand, len, "%s_%" PRIuPTR, n, k);
-      if (!strmap_get(&p->given, cand) && !strmap_get(&p->assigned, cand)) break;
-    }
-    strmap_put(&p->dup_next, n, (void *)(k + 1));
-    pick = cand;
-  } else {
-    for (;; p->next_number++) {
-      snprintf(buf, sizeof buf, "%" PRIu64, p->next_number);
-      if (!strmap_get(&p->given, buf) && !strmap_get(&p->assigned, buf)) break;
-    }
-    p->next_number++;
-    pick = arena_strdup(&p->scratch, buf);
-  }
-  strmap_put(&p->assigned, pick, (void *)pick);
-  namemap_put(&p->names, v, pick);
-  return pick;
-}
-
-static const char *value_name(Printer *p, const IrValue *v) {
-  const char *n = namemap_get(&p->names, v);
-  /* A value defined outside the function (broken IR printed unverified)
-   * still gets a name rather than a crash. */
-  return n ? n : assign_name(p, v);
-}
-
-static void collect_given(Printer *p, const IrRegion *r) {
-  for (uint32_t i = 0; i < r->nargs; i++)
-    if (given_name(r->args[i])) strmap_put(&p->given, r->args[i]->name, (void *)1);
-  for (const IrOp *op = r->first; op; op = op->next) {
-    for (uint32_t i = 0; i < op->nresults; i++)
-      if (given_name(op->results[i])) strmap_put(&p->given, op->results[i]->name, (void *)1);
-    for (uint32_t i = 0; i < op->nregions; i++) collect_given(p, op->regions[i]);
-  }
-}
-
-/* Names values in text order: region arguments, then each op's results
- * before the values of its regions. */
-static void assign_names(Printer *p, const IrRegion *r) {
-  for (uint32_t i = 0; i < r->nargs; i++) assign_name(p, r->args[i]);
-  for (const IrOp *op = r->first; op; op = op->next) {
-    for (uint32_t i = 0; i < op->nresults; i++) assign_name(p, op->results[i]);
-    for (uint32_t i = 0; i < op->nregions; i++) assign_names(p, op->regions[i]);
-  }
-}
-
-static void begin_func(Printer *p, const IrFunc *f) {
-  arena_init(&p->scratch);
-  memset(&p->names, 0, sizeof p->names);
-  strmap_init(&p->given);
-  strmap_init(&p->assigned);
-  strmap_init(&p->dup_next);
-  p->next_number = 0;
-  collect_given(p, f->body);
-  assign_names(p, f->body);
-}
-
-static void end_func(Printer *p) {
-  free(p->names.keys);
-  free(p->names.vals);
-  strmap_free(&p->given);
-  strmap_free(&p->assigned);
-  strmap_free(&p->dup_next);
-  arena_release(&p->scratch);
-}
+/* A value defined outside the function (broken IR printed unverified)
+ * still gets a name rather than a crash. */
+static const char *value_name(Printer *p, const IrValue *v) { return ir_names_get_or_add(p->names, v); }
 
 /* ---- ops, regions, functions ---------------------------------------- */
 
@@ -448,7 +322,7 @@ static void print_ops(Printer *p, const IrRegion *r, int ind) {
 
 static void print_func(Printer *p, const IrFunc *f) {
   FILE *out = p->out;
-  begin_func(p, f);
+  p->names = ir_names_compute(f);
   fputs("  func ", out);
   print_name(out, '@', f->name);
   fputc('(', out);
@@ -461,7 +335,8 @@ static void print_func(Printer *p, const IrFunc *f) {
   fputs(") {\n", out);
   print_ops(p, f->body, 4);
   fputs("  }\n", out);
-  end_func(p);
+  ir_names_free(p->names);
+  p->names = NULL;
 }
 
 /* ---- module --------------------------------------------------------- */

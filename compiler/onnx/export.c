@@ -19,13 +19,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ir/names.h"
 #include "onnx/export_internal.h"
 #include "onnx/import.h"
 #include "support/fileio.h"
 #include "support/strmap.h"
 
-/* ---- value names (the printer's rule, compiler/ir/printer.c) ------------ */
+/* ---- maps and vectors -------------------------------------------------- */
 
+/* Op -> flag maps (attribute forms, skipped constants). */
 typedef struct PtrMap {
   const void **keys;
   const char **vals;
@@ -73,13 +75,12 @@ typedef struct Ex {
   Diag *d;
   const IrModule *m;
   const IrFunc *f;
-  Arena a; /* every proto and string of the model */
-  PtrMap names;
-  PtrMap down; /* ops written in an older opset's attribute form */
-  PtrMap skip; /* Constant ops only those forms read: not written */
-  Vec cands;   /* ops that have such a form, with constant operands */
-  StrMap given, assigned, dup_next, node_names;
-  uint64_t next_number;
+  Arena a;            /* every proto and string of the model */
+  IrNames *names;     /* printed value names (ir/names.h) of f */
+  PtrMap down;        /* ops written in an older opset's attribute form */
+  PtrMap skip;        /* Constant ops only those forms read: not written */
+  Vec cands;          /* ops that have such a form, with constant operands */
+  StrMap node_names;  /* node names given or handed out */
   uint64_t next_node;
   int64_t opset, ir_version;
   bool ok;
@@ -94,63 +95,14 @@ static void vec_push(Ex *x, Vec *v, void *p) {
   v->v[v->n++] = p;
 }
 
-static const char *given_name(const IrValue *v) { return v->name && v->name[0] ? v->name : NULL; }
+/* Tensor names are printed names, so import(export(m)) prints like m. A
+ * value from outside the function (broken IR) is named all the same. */
+static const char *vname(Ex *x, const IrValue *v) { return ir_names_get_or_add(x->names, v); }
 
-static void assign_name(Ex *x, const IrValue *v) {
-  const char *n = given_name(v);
-  const char *pick;
-  if (n && !strmap_get(&x->assigned, n)) {
-    pick = n;
-  } else if (n) {
-    size_t len = strlen(n) + 24;
-    char *cand = arena_alloc(&x->a, len);
-    uintptr_t k = (uintptr_t)strmap_get(&x->dup_next, n);
-    for (k = k ? k : 1;; k++) {
-      snprintf(cand, len, "%s_%" PRIuPTR, n, k);
-      if (!strmap_get(&x->given, cand) && !strmap_get(&x->assigned, cand)) break;
-    }
-    strmap_put(&x->dup_next, n, (void *)(k + 1));
-    pick = cand;
-  } else {
-    char buf[32];
-    for (;; x->next_number++) {
-      snprintf(buf, sizeof buf, "%" PRIu64, x->next_number);
-      if (!strmap_get(&x->given, buf) && !strmap_get(&x->assigned, buf)) break;
-    }
-    x->next_number++;
-    pick = arena_strdup(&x->a, buf);
-  }
-  strmap_put(&x->assigned, pick, (void *)pick);
-  ptrmap_put(&x->names, v, pick);
-}
-
-static void collect_given(Ex *x, const IrRegion *r) {
-  for (uint32_t i = 0; i < r->nargs; i++)
-    if (given_name(r->args[i])) strmap_put(&x->given, r->args[i]->name, (void *)1);
-  for (const IrOp *op = r->first; op; op = op->next) {
-    for (uint32_t i = 0; i < op->nresults; i++)
-      if (given_name(op->results[i])) strmap_put(&x->given, op->results[i]->name, (void *)1);
-    for (uint32_t i = 0; i < op->nregions; i++) collect_given(x, op->regions[i]);
-    if (op->src_name) strmap_put(&x->node_names, op->src_name, (void *)1);
-  }
-}
-
-static void assign_names(Ex *x, const IrRegion *r) {
-  for (uint32_t i = 0; i < r->nargs; i++) assign_name(x, r->args[i]);
-  for (const IrOp *op = r->first; op; op = op->next) {
-    for (uint32_t i = 0; i < op->nresults; i++) assign_name(x, op->results[i]);
-    for (uint32_t i = 0; i < op->nregions; i++) assign_names(x, op->regions[i]);
-  }
-}
-
-static const char *vname(Ex *x, const IrValue *v) {
-  const char *n = ptrmap_get(&x->names, v);
-  if (!n) {
-    /* A value from outside the function: broken IR, named all the same. */
-    assign_name(x, v);
-    n = ptrmap_get(&x->names, v);
-  }
-  return n;
+static bool collect_node_name(IrOp *op, void *ctx) {
+  Ex *x = ctx;
+  if (op->src_name) strmap_put(&x->node_names, op->src_name, (void *)1);
+  return true;
 }
 
 /* ---- errors -------------------------------------------------------------- */
@@ -467,8 +419,7 @@ static Onnx__GraphProto *export_graph(Ex *x, const IrRegion *r, const char *gnam
       char *fresh = arena_alloc(&x->a, len);
       uint64_t k = 1;
       do snprintf(fresh, len, "%s_out%" PRIu64, name, k++);
-      while (strmap_get(&x->assigned, fresh));
-      strmap_put(&x->assigned, fresh, fresh);
+      while (!ir_names_claim(x->names, fresh));
       idn->n_input = idn->n_output = 1;
       idn->input = arena_calloc(&x->a, 1, sizeof *idn->input);
       idn->output = arena_calloc(&x->a, 1, sizeof *idn->output);
@@ -569,12 +520,9 @@ bool onnx_export(const IrModule *m, const char *path, Diag *d) {
   }
   Ex x = {.d = d, .m = m, .f = f, .ok = true};
   arena_init(&x.a);
-  strmap_init(&x.given);
-  strmap_init(&x.assigned);
-  strmap_init(&x.dup_next);
   strmap_init(&x.node_names);
-  collect_given(&x, f->body);
-  assign_names(&x, f->body);
+  x.names = ir_names_compute(f);
+  ir_region_walk(f->body, collect_node_name, &x);
   /* The opset: the module's own (21 for modules that never saw ONNX),
    * raised to what its ops and types need; never below 7, whose
    * broadcasting and attribute forms the IR holds. */
@@ -614,11 +562,9 @@ bool onnx_export(const IrModule *m, const char *path, Diag *d) {
       free(buf);
     }
   }
-  PtrMap *maps[] = {&x.names, &x.down, &x.skip};
-  for (size_t i = 0; i < 3; i++) free(maps[i]->keys), free(maps[i]->vals);
-  strmap_free(&x.given);
-  strmap_free(&x.assigned);
-  strmap_free(&x.dup_next);
+  PtrMap *maps[] = {&x.down, &x.skip};
+  for (size_t i = 0; i < 2; i++) free(maps[i]->keys), free(maps[i]->vals);
+  ir_names_free(x.names);
   strmap_free(&x.node_names);
   arena_release(&x.a);
   return ok;

@@ -44,17 +44,6 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 static bool has_attr(const IrOp *op, const char *name) { return ir_op_attr(op, name) != NULL; }
 
-static bool is_reduce(IrOpKind k) {
-  switch (k) {
-  case IR_OP_REDUCE_MEAN: case IR_OP_REDUCE_SUM: case IR_OP_REDUCE_MAX: case IR_OP_REDUCE_MIN:
-  case IR_OP_REDUCE_PROD: case IR_OP_REDUCE_L1: case IR_OP_REDUCE_L2: case IR_OP_REDUCE_LOG_SUM:
-  case IR_OP_REDUCE_LOG_SUM_EXP: case IR_OP_REDUCE_SUM_SQUARE:
-    return true;
-  default:
-    return false;
-  }
-}
-
 int64_t onnx_export_elem_opset(IrElem e) {
   switch (e) {
   case IR_ELEM_BF16: return 13;
@@ -158,7 +147,7 @@ int64_t onnx_export_op_opset(const IrOp *op) {
     if (has_attr(op, "batch_dims")) v = max64(v, 12);
     break;
   default:
-    if (is_reduce(op->kind) && (op->noperands > 1 || has_attr(op, "noop_with_empty_axes")))
+    if (ops_is_reduce(op->kind) && (op->noperands > 1 || has_attr(op, "noop_with_empty_axes")))
       v = max64(v, op->kind == IR_OP_REDUCE_SUM ? 13 : 18); /* axes became an input */
     break;
   }
@@ -189,7 +178,7 @@ bool onnx_export_attr_form(const IrOp *op, OnnxAttrForm *out) {
       if (!ir_op_operand(op, i)) return false;
     return true;
   default:
-    if (!is_reduce(op->kind) || op->noperands != 2) return false;
+    if (!ops_is_reduce(op->kind) || op->noperands != 2) return false;
     if (ir_op_attr_int(op, "noop_with_empty_axes", 0) != 0) return false;
     out->below = op->kind == IR_OP_REDUCE_SUM ? 13 : 18, out->n = 1, out->names[0] = "axes";
     return true;

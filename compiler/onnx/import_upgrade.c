@@ -92,17 +92,6 @@ static void drop(const Onnx__NodeProto *node, bool *consumed, const char *name) 
   if (i >= 0) consumed[i] = true;
 }
 
-static bool is_reduce(IrOpKind k) {
-  switch (k) {
-  case IR_OP_REDUCE_MEAN: case IR_OP_REDUCE_SUM: case IR_OP_REDUCE_MAX: case IR_OP_REDUCE_MIN:
-  case IR_OP_REDUCE_PROD: case IR_OP_REDUCE_L1: case IR_OP_REDUCE_L2: case IR_OP_REDUCE_LOG_SUM:
-  case IR_OP_REDUCE_LOG_SUM_EXP: case IR_OP_REDUCE_SUM_SQUARE:
-    return true;
-  default:
-    return false;
-  }
-}
-
 static IrElem elem_of(const IrValue *v) { return v && v->type ? v->type->elem : IR_ELEM_F32; }
 
 static void set_string(OnnxNode *n, const char *name, const char *s) {
@@ -169,7 +158,7 @@ bool onnx_upgrade(OnnxCtx *c, IrRegion *r, const Onnx__NodeProto *node, const ch
     ints_to_input(c, r, node, n, consumed, "axes", 1);
   } else if (k == IR_OP_SPLIT && opset < 13) {
     ints_to_input(c, r, node, n, consumed, "split", 1);
-  } else if (is_reduce(k) && (opset < 18 && !(k == IR_OP_REDUCE_SUM && opset >= 13))) {
+  } else if (ops_is_reduce(k) && (opset < 18 && !(k == IR_OP_REDUCE_SUM && opset >= 13))) {
     ints_to_input(c, r, node, n, consumed, "axes", 1);
   } else if (k == IR_OP_SLICE && opset < 10) {
     if (find_attr(node, "starts") < 0 || find_attr(node, "ends") < 0) {

@@ -90,3 +90,14 @@ const IrAttrRule *ops_attr_rule(IrOpKind k, const char *attr) {
 const char *ops_attr_kind_name(IrAttrKind k) { return kind_names[k]; }
 
 uint32_t ops_required_operands(IrOpKind k) { return k == IR_OP_LOOP ? 0 : (uint32_t)ops_info(k)->min_in; }
+
+bool ops_is_reduce(IrOpKind k) {
+  switch (k) {
+  case IR_OP_REDUCE_MEAN: case IR_OP_REDUCE_SUM: case IR_OP_REDUCE_MAX: case IR_OP_REDUCE_MIN:
+  case IR_OP_REDUCE_PROD: case IR_OP_REDUCE_L1: case IR_OP_REDUCE_L2: case IR_OP_REDUCE_LOG_SUM:
+  case IR_OP_REDUCE_LOG_SUM_EXP: case IR_OP_REDUCE_SUM_SQUARE:
+    return true;
+  default:
+    return false;
+  }
+}

@@ -59,6 +59,9 @@ const IrAttrRule *ops_attr_rule(IrOpKind k, const char *attr);
 /* How many leading operands must be present (not `none`): min_in, except
  * Loop, whose trip count and condition ONNX makes optional in place. */
 uint32_t ops_required_operands(IrOpKind k);
+/* The Reduce* family (ReduceMean ... ReduceSumSquare), whose `axes` moved
+ * from an attribute to an input at opset 18 (13 for ReduceSum). */
+bool ops_is_reduce(IrOpKind k);
 const char *ops_attr_kind_name(IrAttrKind k);
 
 #endif

@@ -1,7 +1,8 @@
 /* Runs a pipeline on a module with MLIR-style instrumentation around each
  * pass: IR dumps before/after, the verifier after every pass (a pass that
- * breaks the IR is named, not the pass after it), wall-time accounting and
- * statistics. Also the running pass's side of include/quench/pass.h:
+ * breaks the IR is named, not the pass after it), wall-time accounting,
+ * statistics and the --verify-equivalence interpreter runs (equivalence.h).
+ * Also the running pass's side of include/quench/pass.h:
  * options, statistics and error reporting. */
 #include <assert.h>
 #include <inttypes.h>
@@ -51,13 +52,21 @@ static void dump_ir(FILE *out, const char *when, const char *pass, const IrModul
   fflush(out);
 }
 
-bool pm_run(PassManager *pm, IrModule *m, Diag *d) {
+/* The pipeline proper; eq (NULL: no check) runs around the checked passes. */
+static bool run_entries(PassManager *pm, IrModule *m, EquivChecker *eq, Diag *d) {
   const PassManagerOptions *o = &pm->opts;
   for (int i = 0; i < pm->pipeline->n; i++) {
     const PipelineEntry *e = &pm->pipeline->entries[i];
     const char *name = e->info->pass->name;
     if (o->print_before_all || name_listed(name, o->print_before, o->nprint_before))
       dump_ir(o->dump, "Before", name, m);
+    bool check = eq && equiv_checks(eq, name);
+    if (check) {
+      double t = pm_now();
+      bool ready = equiv_before(eq, m, name, d);
+      pm->equiv_secs += pm_now() - t;
+      if (!ready) return false;
+    }
 
     PassContext ctx = {e->info, e->values, pm->stats[i], d, m, o->where};
     int errors = d->errors;
@@ -79,8 +88,25 @@ bool pm_run(PassManager *pm, IrModule *m, Diag *d) {
     }
     if (o->print_after_all || name_listed(name, o->print_after, o->nprint_after))
       dump_ir(o->dump, "After", name, m);
+    if (check) {
+      t0 = pm_now();
+      ok = equiv_after(eq, m, name, d);
+      pm->equiv_secs += pm_now() - t0;
+      if (!ok) return false;
+    } else if (eq) {
+      equiv_forget(eq);
+    }
   }
   return true;
+}
+
+bool pm_run(PassManager *pm, IrModule *m, Diag *d) {
+  const PassManagerOptions *o = &pm->opts;
+  /* One checker per module: its inputs fit this module's function. */
+  EquivChecker *eq = o->equiv.enabled ? equiv_create(&o->equiv, o->dump, o->where) : NULL;
+  bool ok = run_entries(pm, m, eq, d);
+  equiv_destroy(eq);
+  return ok;
 }
 
 void pm_print_stats(const PassManager *pm, FILE *out) {
@@ -105,7 +131,7 @@ static void time_row(FILE *out, const char *name, double secs, double total) {
 }
 
 void pm_print_timing(const PassManager *pm, FILE *out, const PassTimeRow *before, const PassTimeRow *after) {
-  double total = pm->verify_secs;
+  double total = pm->verify_secs + pm->equiv_secs;
   for (const PassTimeRow *r = before; r && r->name; r++) total += r->secs;
   for (const PassTimeRow *r = after; r && r->name; r++) total += r->secs;
   for (int i = 0; i < pm->pipeline->n; i++) total += pm->entry_secs[i];
@@ -116,6 +142,7 @@ void pm_print_timing(const PassManager *pm, FILE *out, const PassTimeRow *before
   for (int i = 0; i < pm->pipeline->n; i++)
     time_row(out, pm->pipeline->entries[i].info->pass->name, pm->entry_secs[i], total);
   if (pm->opts.verify) time_row(out, "verify", pm->verify_secs, total);
+  if (pm->opts.equiv.enabled) time_row(out, "verify-equivalence", pm->equiv_secs, total);
   for (const PassTimeRow *r = after; r && r->name; r++) time_row(out, r->name, r->secs, total);
   time_row(out, "Total", total, total);
 }

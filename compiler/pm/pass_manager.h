@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "ir/ir.h"
+#include "pm/equivalence.h"
 #include "quench/pass.h"
 #include "support/strmap.h"
 
@@ -120,6 +121,7 @@ typedef struct PassManagerOptions {
   int nprint_after;
   FILE *dump;     /* where IR dumps go (stderr) */
   DiagLoc where;  /* reported location of "pass 'X' failed" and the like */
+  EquivOptions equiv; /* --verify-equivalence; its lines go to `dump` */
 } PassManagerOptions;
 
 typedef struct PassManager {
@@ -128,6 +130,7 @@ typedef struct PassManager {
   int64_t **stats;     /* per pipeline entry, per declared statistic */
   double *entry_secs;  /* wall time per pipeline entry */
   double verify_secs;  /* verifier runs after passes */
+  double equiv_secs;   /* interpreter runs of --verify-equivalence */
 } PassManager;
 
 void pm_init(PassManager *pm, const Pipeline *pl, const PassManagerOptions *opts);

@@ -288,9 +288,11 @@ static bool smooth(double *p, int n) {
 /* TensorRT's search over the magnitude histogram m[0 .. used) of ts: for
  * each candidate of i bins (from the level count up), P = m[0 .. i) with
  * the mass beyond folded into its last bin, Q = m[0 .. i) merged into L(i)
- * groups of i / L(i) bins as even as integers allow (bin j in group
- * floor(j L / i), as NVIDIA's pytorch-quantization does; MXNet's last group
- * takes the remainder, up to L - 1 extra bins, which blurs the tail) and
+ * groups of i / L(i) bins as even as integers allow (group g: bins
+ * [floor(g i / L), floor((g + 1) i / L)), the short groups first, near
+ * zero; NVIDIA's pytorch-quantization splits as evenly, the long groups
+ * first; MXNet's last group takes the remainder, up to L - 1 extra bins,
+ * which blurs the tail) and
  * spread back evenly over the bins where P is non-zero; the i minimizing KL(P || Q) gives the threshold i * width.
  * Two departures from TensorRT, both for small or spiky calibration sets
  * (docs/calibration.md): bin 0 is first lowered to m[1], since exact zeros
@@ -317,8 +319,7 @@ static double entropy_threshold(const QTensorStats *ts, const QFormat *f, bool s
     p[i - 1] += suffix[i];
     double df = 0;
     for (int g = 0; g < levels; g++) {
-      int start = (int)(((int64_t)g * i + levels - 1) / levels);
-      int stop = (int)(((int64_t)(g + 1) * i + levels - 1) / levels);
+      int start = (int)((int64_t)g * i / levels), stop = (int)((int64_t)(g + 1) * i / levels);
       double mass = 0;
       int nonzero = 0;
       for (int j = start; j < stop; j++) {

@@ -6,6 +6,7 @@
  * Passes come from the built-in table and from plugins loaded with
  * --load-pass-plugin; docs/pass-manager.md describes the pass options. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,9 @@ typedef struct Options {
   int nprint_before, nprint_after;
   bool print_before_all, print_after_all;
   bool time_passes, pass_stats, dump_pipeline;
+  EquivOptions equiv; /* --verify-equivalence and its companions */
+  const char *equiv_passes[MAX_LIST];
+  const char *equiv_flag; /* the first --equivalence-* flag given, for its error */
 } Options;
 
 /* Errors about the command line itself read "quench-opt: error: ...". */
@@ -61,6 +65,14 @@ static void usage(FILE *out, const PassRegistry *reg) {
         "  --time-passes            report wall time per pass to stderr\n"
         "  --pass-stats             report pass statistics to stderr\n"
         "  --dump-pass-pipeline     print the pipeline with every option spelled out to stderr\n"
+        "  --verify-equivalence[=TOL]\n"
+        "                           run the interpreter before and after each pass and fail a pass\n"
+        "                           whose outputs move: max|y-y'| > TOL*max(1,max|y|) (TOL 1e-5)\n"
+        "  --verify-equivalence-passes=NAMES\n"
+        "                           check only these passes (comma list; implies --verify-equivalence)\n"
+        "  --equivalence-data=DIR   inputs from a calibration-style sample folder (default: random)\n"
+        "  --equivalence-samples=N  use at most N samples (default 4)\n"
+        "  --equivalence-seed=S     seed of the random inputs (default 1)\n"
         "  -h, --help               this help\n"
         "\n"
         "passes (--passes='NAME{OPTION=VALUE,...},...'):\n",
@@ -97,6 +109,23 @@ static bool add_names(const char *flag, const char *value, const char **list, in
     }
     p += len + (end ? 1 : 0);
   }
+  return true;
+}
+
+/* The number of an --equivalence-* or --verify-equivalence= flag: a
+ * decimal in [lo, hi] (integral when `integer`). */
+static bool equiv_number(const char *flag, const char *text, double lo, double hi, bool integer, double *out) {
+  char *end;
+  errno = 0;
+  double x = strtod(text, &end);
+  if (errno || end == text || *end || !(x >= lo && x <= hi) || (integer && x != (double)(int64_t)x)) {
+    if (integer)
+      fprintf(stderr, "quench-opt: error: %s expects a whole number in [%.0f, %.0f], got '%s'\n", flag, lo, hi, text);
+    else
+      fprintf(stderr, "quench-opt: error: %s expects a tolerance >= 0, got '%s'\n", flag, text);
+    return false;
+  }
+  *out = x;
   return true;
 }
 
@@ -147,6 +176,37 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->pass_stats = true;
     } else if (strcmp(a, "--dump-pass-pipeline") == 0) {
       o->dump_pipeline = true;
+    } else if (strcmp(a, "--verify-equivalence") == 0) {
+      o->equiv.enabled = true;
+    } else if (strncmp(a, "--verify-equivalence=", 21) == 0) {
+      if (!equiv_number("--verify-equivalence", a + 21, 0, HUGE_VAL, false, &o->equiv.tol)) return 1;
+      o->equiv.enabled = true;
+    } else if ((v = opt_value(a, "--verify-equivalence-passes", argc, argv, &i))) {
+      if (!add_names("--verify-equivalence-passes", v, o->equiv_passes, &o->equiv.npasses)) return 1;
+      if (o->equiv.npasses == 0) {
+        fprintf(stderr, "quench-opt: error: --verify-equivalence-passes expects pass names, got '%s'\n", v);
+        return 1;
+      }
+      o->equiv.passes = o->equiv_passes;
+      o->equiv.enabled = true;
+    } else if ((v = opt_value(a, "--equivalence-data", argc, argv, &i))) {
+      o->equiv.data = v;
+      o->equiv_flag = "--equivalence-data";
+    } else if ((v = opt_value(a, "--equivalence-samples", argc, argv, &i))) {
+      double x;
+      if (!equiv_number("--equivalence-samples", v, 1, 1e6, true, &x)) return 1;
+      o->equiv.samples = (int)x;
+      o->equiv_flag = "--equivalence-samples";
+    } else if ((v = opt_value(a, "--equivalence-seed", argc, argv, &i))) {
+      char *end;
+      errno = 0;
+      unsigned long long seed = strtoull(v, &end, 10);
+      if (errno || end == v || *end || v[0] == '-' || v[0] == '+') {
+        fprintf(stderr, "quench-opt: error: --equivalence-seed expects a non-negative integer, got '%s'\n", v);
+        return 1;
+      }
+      o->equiv.seed = seed;
+      o->equiv_flag = "--equivalence-seed";
     } else if (a[0] == '-' && a[1] != '\0') {
       fprintf(stderr, "quench-opt: error: unknown option '%s' (see --help)\n", a);
       return 1;
@@ -156,6 +216,10 @@ static int parse_args(int argc, char **argv, Options *o) {
     } else {
       o->input = a;
     }
+  }
+  if (o->equiv_flag && !o->equiv.enabled) {
+    fprintf(stderr, "quench-opt: error: %s needs --verify-equivalence\n", o->equiv_flag);
+    return 1;
   }
   return 0;
 }
@@ -244,7 +308,8 @@ static int run(const Options *o, PassRegistry *reg, Pipeline *pl, Diag *diag) {
     if (!pipeline_parse(pl, reg, o->passes, "<passes>", diag)) return 1;
   }
   if (!check_names(reg, "--print-ir-before", o->print_before, o->nprint_before, diag) ||
-      !check_names(reg, "--print-ir-after", o->print_after, o->nprint_after, diag))
+      !check_names(reg, "--print-ir-after", o->print_after, o->nprint_after, diag) ||
+      !check_names(reg, "--verify-equivalence-passes", o->equiv_passes, o->equiv.npasses, diag))
     return 1;
   if (o->dump_pipeline) {
     fputs("pipeline: ", stderr);
@@ -285,6 +350,7 @@ static int run(const Options *o, PassRegistry *reg, Pipeline *pl, Diag *diag) {
       .nprint_after = o->nprint_after,
       .dump = stderr,
       .where = tool_loc,
+      .equiv = o->equiv,
   };
   PassManager pm;
   pm_init(&pm, pl, &pmo);
@@ -338,7 +404,9 @@ static int run(const Options *o, PassRegistry *reg, Pipeline *pl, Diag *diag) {
 }
 
 int main(int argc, char **argv) {
-  Options o = {.verify = 1, .inline_limit = 1024};
+  Options o = {.verify = 1,
+               .inline_limit = 1024,
+               .equiv = {.tol = EQUIV_DEFAULT_TOL, .samples = EQUIV_DEFAULT_SAMPLES, .seed = 1}};
   int rc = parse_args(argc, argv, &o);
   if (rc) return rc;
   Diag diag;

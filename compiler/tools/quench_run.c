@@ -13,6 +13,7 @@
 #include "interp/compare.h"
 #include "interp/interp.h"
 #include "interp/tensor_io.h"
+#include "interp/tensor_random.h"
 #include "ir/text.h"
 #include "ir/verifier.h"
 #include "onnx/import.h"
@@ -217,31 +218,13 @@ static bool bind_positional(Bound *b, const IrFunc *f, const char *const *files,
   return ok;
 }
 
-static uint64_t next_random(uint64_t *s) {
-  /* xorshift64*: reproducible across platforms. */
-  *s ^= *s >> 12;
-  *s ^= *s << 25;
-  *s ^= *s >> 27;
-  return *s * 0x2545F4914F6CDD1DULL;
-}
-
-/* Uniform [-1, 1) floats, [0, 16) integers, random bools. */
+/* Uniform [-1, 1) floats, [0, 16) integers, random bools (tensor_random.h). */
 static Tensor *random_input(const IrType *ty, uint64_t *state, const char *name, Diag *d) {
   char buf[256];
-  int64_t dims[TENSOR_MAX_RANK];
-  bool ok = ty->rank >= 0 && ty->rank <= TENSOR_MAX_RANK;
-  for (int32_t i = 0; ok && i < ty->rank; i++) ok = (dims[i] = ty->dims[i].size) >= 0;
-  Tensor *t = ok ? tensor_new(ty->elem, ty->rank, dims) : NULL;
-  if (!t) {
+  Tensor *t = tensor_random(ty, state);
+  if (!t)
     diag_error(d, tool_loc, "input '%s' (%s) has no static shape to generate; give it with --input", name,
                tensor_type_describe(ty, buf, sizeof buf));
-    return NULL;
-  }
-  for (int64_t i = 0; i < t->numel; i++) {
-    uint64_t r = next_random(state);
-    if (ir_elem_is_float(t->elem)) tensor_set_f64(t, i, (double)(r >> 11) * 0x1.0p-52 - 1.0);
-    else tensor_set_i64(t, i, (int64_t)(r >> 60) & (t->elem == IR_ELEM_BOOL ? 1 : 15));
-  }
   return t;
 }
 
@@ -283,7 +266,7 @@ static bool bind_inputs(const Options *o, const IrFunc *f, Bound *b, Tensor **ch
     if (!bind(b, f, (uint32_t)slot, t, eq + 1, from_check, d)) return false;
   }
   if (!bind_positional(b, f, o->files, o->nfiles, d)) return false;
-  uint64_t state = o->seed * 0x9E3779B97F4A7C15ULL + 1;
+  uint64_t state = tensor_random_state(o->seed);
   char buf[256], why[600];
   for (uint32_t i = 0; i < b->n; i++) {
     const IrType *ty = f->body->args[i]->type;

@@ -1,0 +1,388 @@
+/* smoothquant: migrates activation outliers into the weights (Xiao et al.,
+ * "SmoothQuant: Accurate and Efficient Post-Training Quantization for Large
+ * Language Models", ICML 2023; mit-han-lab/smoothquant smooth.py;
+ * ../shared/ALGORITHMS.md section 1).
+ *
+ * What it does: for a value X whose every user is a linear op with
+ * constant weights reading X as its input (MatMul(X, B[K,N]), Gemm(X, B)
+ * with transA=0, transB either way), per input channel j < K:
+ *   s_j = max(a_j,1e-5)^alpha / max(w_j,1e-5)^(1-alpha)
+ * with a_j = max(|ch_min_j|, |ch_max_j|) of X from the calibration
+ * statistics and w_j = max |B[j,n]| over every consumer and column. X/s is
+ * folded into X's producer and diag(s)B into every consumer:
+ *   LayerNormalization (last axis): gamma/s, beta/s;
+ *   RMSNormalization (last axis): gamma/s;
+ *   MatMul(u, W[M,K]) / Gemm(u, W) with constant W: W's output columns and
+ *   the Gemm bias /s.
+ * Exact in exact arithmetic: (X diag(s)^-1)(diag(s) B) = X B.
+ * Declines (statistics, warnings for missing data): a user that cannot
+ * absorb s (a residual Add, a non-linear op, X as a MatMul's B, a Conv);
+ * another producer; a weight constant also used elsewhere (rewriting it
+ * would untie it); no per-channel statistics of X.
+ * search=true picks alpha per value from `alphas` by an error proxy
+ * (passes/smoothquant_search.c). The statistics are stale afterwards:
+ * calibrate again before quantize (docs/passes/smoothquant.md).
+ * Tests: test/lit/quant/smoothquant*.qir, test/unit/test_smoothquant.c. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes/canon_util.h"
+#include "passes/smoothquant.h"
+#include "quant/calib.h"
+#include "quant/calib_gram.h"
+
+#define MAX_TARGETS 16
+#define MAX_ALPHAS 64
+
+/* A constant operand to rescale: element e belongs to channel
+ * (first ? e / (numel / K) : e % K); producers divide, consumers multiply. */
+typedef struct Target {
+  IrOp *op;
+  uint32_t idx;
+  bool first;
+} Target;
+
+typedef struct Site {
+  IrValue *x;
+  int64_t k;
+  Target prod[3];
+  int nprod;
+  Target cons[MAX_TARGETS];
+  int ncons;
+} Site;
+
+typedef struct Run {
+  PassContext *ctx;
+  IrModule *m;
+  const char *path;
+  QStats stats;
+  QGramSet grams;
+  double alpha;
+  bool search;
+  double alphas[MAX_ALPHAS];
+  int nalphas;
+  const IrConst **dropped; /* pool constants replaced, removed when unreferenced */
+  int ndropped;
+} Run;
+
+static bool float_const(const IrValue *v) {
+  const IrConst *c = canon_const(v);
+  return c && !c->type->quant && ir_elem_is_float(c->type->elem);
+}
+
+typedef struct RefCount {
+  const IrConst *c;
+  int n;
+} RefCount;
+
+static bool count_ref(IrOp *op, void *arg) {
+  RefCount *rc = arg;
+  if (op->kind == IR_OP_CONSTANT) {
+    const IrAttr *a = ir_op_attr(op, "value");
+    if (a && a->kind == IR_ATTR_TENSOR && a->u.tensor == rc->c) rc->n++;
+  }
+  return true;
+}
+
+/* Constant ops referring to pool constant c. */
+static int const_refs(IrModule *m, const IrConst *c) {
+  RefCount rc = {c, 0};
+  ir_module_walk(m, count_ref, &rc);
+  return rc.n;
+}
+
+/* v is a constant read only by `user` (once), whose tensor no other
+ * Constant op refers to: rewriting it cannot change another op. */
+static bool exclusive(IrModule *m, const IrValue *v, const IrOp *user) {
+  if (!float_const(v) || !canon_one_use(v) || v->uses->user != user) return false;
+  const IrConst *c = canon_const(v);
+  return !c->name || const_refs(m, c) == 1;
+}
+
+/* ---- matching ----------------------------------------------------------- */
+
+/* Whether use u of X is a linear op that can absorb diag(s) in its weight
+ * rows; adds the weight to s->cons. */
+static bool match_consumer(const IrUse *u, Site *s) {
+  IrOp *op = u->user;
+  if (u->index != 0 || s->ncons == MAX_TARGETS) return false;
+  bool first;
+  const IrValue *b = op->noperands > 1 ? ir_op_operand(op, 1) : NULL;
+  if (!b || !float_const(b) || b->type->rank != 2) return false;
+  if (op->kind == IR_OP_MATMUL) {
+    first = true;
+  } else if (op->kind == IR_OP_GEMM) {
+    if (ir_op_attr_int(op, "transA", 0) != 0) return false;
+    first = ir_op_attr_int(op, "transB", 0) == 0;
+  } else {
+    return false;
+  }
+  if (b->type->dims[first ? 0 : 1].size != s->k || b->type->elem != s->x->type->elem) return false;
+  s->cons[s->ncons++] = (Target){op, 1, first};
+  return true;
+}
+
+/* A normalization over the last axis of x. */
+static bool last_axis_norm(const IrOp *op, const IrValue *x) {
+  int64_t axis = ir_op_attr_int(op, "axis", -1);
+  return axis == -1 || axis == x->type->rank - 1;
+}
+
+/* X's producer and the constants that absorb 1/s; false when there is
+ * none that can. */
+static bool match_producer(Site *s) {
+  IrValue *x = s->x;
+  if (x->kind != IR_VALUE_RESULT || x->index != 0) return false;
+  IrOp *p = x->def;
+  s->nprod = 0;
+  if (p->kind == IR_OP_LAYER_NORM || p->kind == IR_OP_RMS_NORM) {
+    if (!last_axis_norm(p, x)) return false;
+    for (uint32_t i = 1; i < p->noperands && i < 3; i++) {
+      IrValue *c = ir_op_operand(p, i);
+      if (!c) continue;
+      if (!float_const(c) || !canon_last_axis_param(c, x)) return false;
+      s->prod[s->nprod++] = (Target){p, i, false};
+    }
+    return s->nprod > 0;
+  }
+  if (p->kind != IR_OP_MATMUL && p->kind != IR_OP_GEMM) return false;
+  IrValue *w = ir_op_operand(p, 1);
+  if (!float_const(w) || w->type->rank != 2 || x->type->rank < 1) return false;
+  bool wfirst = p->kind == IR_OP_GEMM && ir_op_attr_int(p, "transB", 0) != 0;
+  if (w->type->dims[wfirst ? 0 : 1].size != s->k) return false;
+  s->prod[s->nprod++] = (Target){p, 1, wfirst};
+  IrValue *c = p->kind == IR_OP_GEMM && p->noperands > 2 ? ir_op_operand(p, 2) : NULL;
+  if (c) {
+    /* A bias broadcast along the columns cannot take a per-column factor. */
+    if (!float_const(c) || c->type->rank < 1 || c->type->dims[c->type->rank - 1].size != s->k) return false;
+    s->prod[s->nprod++] = (Target){p, 2, false};
+  }
+  return true;
+}
+
+/* ---- statistics ----------------------------------------------------------- */
+
+/* a_j (and ex2_j, the mean square: from the Gram diagonal H_jj/2 when the
+ * file has one, else that of a uniform spread over [ch_min, ch_max]). */
+static bool act_stats(Run *r, const Site *s, double *a, double *ex2) {
+  const QTensorStats *ts = q_stats_find(&r->stats, s->x->name);
+  if (!ts || ts->ch_axis != s->x->type->rank - 1 || ts->nch != s->k || ts->count == 0 || ts->nonfinite > 0)
+    return false;
+  const QGram *g = q_gram_find(&r->grams, s->x->name);
+  if (g && (g->k != s->k || g->first_dim || g->n == 0)) g = NULL;
+  for (int64_t j = 0; j < s->k; j++) {
+    double lo = ts->ch_min[j], hi = ts->ch_max[j];
+    if (!isfinite(lo) || !isfinite(hi)) return false;
+    a[j] = fmax(fabs(lo), fabs(hi));
+    ex2[j] = g ? g->h[j * s->k + j] / 2.0 : (lo * lo + lo * hi + hi * hi) / 3.0;
+  }
+  return true;
+}
+
+/* The consumers' weights side by side as a K x N matrix (row j: input
+ * channel j), for w_j and the search. *n gets N. */
+static double *consumer_matrix(const Site *s, int64_t *n) {
+  int64_t total = 0;
+  for (int i = 0; i < s->ncons; i++) total += ir_type_numel(ir_op_operand(s->cons[i].op, 1)->type) / s->k;
+  double *b = calloc((size_t)(s->k * total), sizeof *b);
+  int64_t col = 0;
+  for (int i = 0; i < s->ncons; i++) {
+    Tensor *t = tensor_from_const(canon_const(ir_op_operand(s->cons[i].op, 1)));
+    int64_t cols = t->numel / s->k;
+    for (int64_t e = 0; e < t->numel; e++) {
+      int64_t j = s->cons[i].first ? e / cols : e % s->k, c = s->cons[i].first ? e % cols : e / s->k;
+      b[j * total + col + c] = tensor_get_f64(t, e);
+    }
+    col += cols;
+    tensor_free(t);
+  }
+  *n = total;
+  return b;
+}
+
+/* ---- rewriting ---------------------------------------------------------------- */
+
+/* Replaces the constant operand of t by a copy with channel j multiplied
+ * by f[j] (divided when `divide`), computed in double. */
+static void rescale(Run *r, const Target *t, int64_t k, const double *f, bool divide) {
+  IrValue *old = ir_op_operand(t->op, t->idx);
+  const IrConst *c = canon_const(old);
+  Tensor *w = tensor_from_const(c);
+  int64_t inner = w->numel / k;
+  for (int64_t e = 0; e < w->numel; e++) {
+    int64_t j = t->first ? e / inner : e % k;
+    double v = tensor_get_f64(w, e);
+    tensor_set_f64(w, e, divide ? v / f[j] : v * f[j]);
+  }
+  const char *base = c->name ? c->name : old->name ? old->name : "smooth";
+  size_t len = strlen(base) + 4;
+  char *name = malloc(len);
+  snprintf(name, len, "%s.sq", base);
+  IrValue *nv = canon_new_const(r->m, t->op, name, w);
+  free(name);
+  tensor_free(w);
+  ir_op_set_operand(t->op, t->idx, nv);
+  IrOp *dead = old->def;
+  canon_erase_dead(&dead, 1);
+  if (c->name && dead->parent == NULL) {
+    r->dropped = realloc(r->dropped, (size_t)(r->ndropped + 1) * sizeof *r->dropped);
+    r->dropped[r->ndropped++] = c;
+  }
+}
+
+static void smooth_value(Run *r, IrOp *at, IrValue *x) {
+  const IrType *t = x->type;
+  if (!x->name || t->quant || !ir_elem_is_float(t->elem) || t->rank < 1 || t->dims[t->rank - 1].size < 1) return;
+  Site s = {.x = x, .k = t->dims[t->rank - 1].size};
+  for (const IrUse *u = x->uses; u; u = u->next)
+    if (!match_consumer(u, &s)) {
+      quench_pass_stat_add(r->ctx, "declined-users", 1);
+      return;
+    }
+  if (!match_producer(&s)) {
+    quench_pass_stat_add(r->ctx, "declined-producer", 1);
+    return;
+  }
+  for (int i = 0; i < s.ncons; i++)
+    if (!exclusive(r->m, ir_op_operand(s.cons[i].op, 1), s.cons[i].op)) {
+      quench_pass_stat_add(r->ctx, "declined-shared-weight", 1);
+      return;
+    }
+  if ((s.prod[0].op->kind == IR_OP_MATMUL || s.prod[0].op->kind == IR_OP_GEMM) &&
+      !exclusive(r->m, ir_op_operand(s.prod[0].op, 1), s.prod[0].op)) {
+    quench_pass_stat_add(r->ctx, "declined-shared-weight", 1);
+    return;
+  }
+  double *a = malloc((size_t)s.k * sizeof *a), *ex2 = malloc((size_t)s.k * sizeof *ex2);
+  double *w = malloc((size_t)s.k * sizeof *w), *sc = malloc((size_t)s.k * sizeof *sc);
+  if (!act_stats(r, &s, a, ex2)) {
+    quench_pass_stat_add(r->ctx, "declined-no-stats", 1);
+    quench_pass_warning(r->ctx, at, "smoothquant: no per-channel statistics of '%s' (last axis, %lld channels) in '%s'; not smoothed",
+                        x->name, (long long)s.k, r->path);
+  } else {
+    int64_t n;
+    double *b = consumer_matrix(&s, &n);
+    double alpha = r->alpha;
+    if (r->search) alpha = sq_search_alpha(s.k, n, b, a, ex2, r->alphas, r->nalphas, NULL);
+    sq_weight_max(s.k, n, b, w);
+    sq_scales(s.k, a, w, alpha, sc);
+    free(b);
+    for (int i = 0; i < s.nprod; i++) rescale(r, &s.prod[i], s.k, sc, true);
+    for (int i = 0; i < s.ncons; i++) rescale(r, &s.cons[i], s.k, sc, false);
+    quench_pass_stat_add(r->ctx, "values-smoothed", 1);
+    quench_pass_stat_add(r->ctx, "consumers-scaled", s.ncons);
+    if (r->search) quench_pass_stat_add(r->ctx, "alpha-x100-sum", (int64_t)llround(alpha * 100));
+  }
+  free(a), free(ex2), free(w), free(sc);
+}
+
+/* A value is a candidate when some user is a MatMul/Gemm reading it as
+ * input A with a constant weight: only then is there anything to smooth. */
+static bool candidate(const IrValue *x) {
+  for (const IrUse *u = x->uses; u; u = u->next) {
+    const IrOp *op = u->user;
+    if ((op->kind == IR_OP_MATMUL || op->kind == IR_OP_GEMM) && u->index == 0 && op->noperands > 1 &&
+        float_const(ir_op_operand(op, 1)))
+      return true;
+  }
+  return false;
+}
+
+static bool run_func(Run *r, IrFunc *f) {
+  /* Ops are visited in order; a rewrite only inserts Constant ops before
+   * the op it changes and erases dead Constants, never the op at hand. */
+  IrOp *op = f->body->first;
+  while (op) {
+    IrOp *next = op->next;
+    if (op->kind != IR_OP_CONSTANT && op->nresults > 0 && candidate(op->results[0]))
+      smooth_value(r, op, op->results[0]);
+    op = next;
+  }
+  return true;
+}
+
+/* ---- options and entry --------------------------------------------------------- */
+
+static bool parse_alphas(Run *r, const char *text) {
+  r->nalphas = 0;
+  if (!*text) {
+    for (int i = 0; i <= 10; i++) r->alphas[r->nalphas++] = i / 10.0;
+    return true;
+  }
+  const char *p = text;
+  while (*p) {
+    char *end;
+    double v = strtod(p, &end);
+    if (end == p || (*end && *end != ',') || !(v >= 0 && v <= 1) || r->nalphas == MAX_ALPHAS) {
+      quench_pass_error(r->ctx, NULL, "bad alphas '%s': expected up to %d comma-separated values in [0, 1]", text,
+                        MAX_ALPHAS);
+      return false;
+    }
+    r->alphas[r->nalphas++] = v;
+    p = *end ? end + 1 : end;
+  }
+  return true;
+}
+
+static bool setup(Run *r) {
+  r->alpha = quench_pass_option_float(r->ctx, "alpha");
+  if (!(r->alpha >= 0 && r->alpha <= 1)) {
+    quench_pass_error(r->ctx, NULL, "bad alpha %g: expected a value in [0, 1]", r->alpha);
+    return false;
+  }
+  r->search = quench_pass_option_bool(r->ctx, "search");
+  if (!parse_alphas(r, quench_pass_option_string(r->ctx, "alphas"))) return false;
+  const char *sp = quench_pass_option_string(r->ctx, "stats");
+  if (!*sp) {
+    const IrAttr *a = ir_attrs_find(r->m->attrs, r->m->nattrs, "quench.calib_stats");
+    sp = a && a->kind == IR_ATTR_STRING ? a->u.s : "";
+  }
+  if (!*sp) {
+    quench_pass_error(r->ctx, NULL, "no calibration statistics: give stats=FILE or run calibrate first");
+    return false;
+  }
+  r->path = sp;
+  return q_stats_read_gram(&r->stats, &r->grams, sp, r->ctx->diag);
+}
+
+static bool run(PassContext *ctx, IrModule *m) {
+  Run r = {.ctx = ctx, .m = m};
+  q_stats_init(&r.stats);
+  q_gram_set_init(&r.grams);
+  bool ok = setup(&r);
+  for (uint32_t i = 0; ok && i < m->nfuncs; i++) ok = run_func(&r, m->funcs[i]);
+  for (int i = 0; i < r.ndropped; i++)
+    if (const_refs(m, r.dropped[i]) == 0) ir_module_remove_const(m, r.dropped[i]);
+  free(r.dropped);
+  q_stats_free(&r.stats);
+  q_gram_set_free(&r.grams);
+  return ok;
+}
+
+static const PassOption options[] = {
+    {"alpha", Q_OPT_FLOAT, "0.5", "migration strength in [0, 1]: s = a^alpha / w^(1-alpha)", 0, 0},
+    {"stats", Q_OPT_STRING, "", "the .qstats file (default: the module attribute quench.calib_stats)", 0, 0},
+    {"search", Q_OPT_BOOL, "false", "choose alpha per value from `alphas` by the quantization-error proxy", 0, 0},
+    {"alphas", Q_OPT_STRING, "", "comma-separated alphas for search (default 0,0.1,...,1)", 0, 0},
+    {0},
+};
+
+static const PassStat stats[] = {
+    {"values-smoothed", "activations whose scales moved into their producer and consumers"},
+    {"consumers-scaled", "MatMul/Gemm weights given the scales"},
+    {"declined-users", "activations with a user that cannot absorb the scales (not a MatMul/Gemm input with constant weights)"},
+    {"declined-producer", "activations whose producer cannot absorb 1/s (not a norm or a linear op with constant weights)"},
+    {"declined-shared-weight", "activations whose weight constants are also used elsewhere"},
+    {"declined-no-stats", "activations without per-channel statistics along the last axis"},
+    {"alpha-x100-sum", "search: sum of the chosen alphas times 100 (divide by values-smoothed for the mean)"},
+    {0},
+};
+
+const Pass pass_smoothquant = {
+    .name = "smoothquant",
+    .summary = "Migrate activation outliers into the weights of MatMul/Gemm consumers (SmoothQuant)",
+    .options = options,
+    .stats = stats,
+    .run = run,
+};
