@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "interp/interp.h"
+#include "ir/names.h"
 #include "passes/canon_util.h"
 #include "pm/pass_manager.h"
 #include "quant/calib.h"
@@ -41,81 +42,25 @@
 
 /* ---- naming ------------------------------------------------------------- */
 
-/* The printer's naming (compiler/ir/printer.c): a value's own name the
- * first time, NAME_1, NAME_2... for later duplicates, the smallest unused
- * number for unnamed values, in text order. Function-level values whose
- * printed name differs from their name get it as their name. */
-typedef struct Namer {
-  IrModule *m;
-  Arena scratch;
-  StrMap given, assigned, dup_next;
-  uint64_t next_number;
-  int64_t renamed;
-} Namer;
-
-static const char *given_name(const IrValue *v) { return v->name && v->name[0] ? v->name : NULL; }
-
-static void collect_given(Namer *n, const IrRegion *r) {
-  for (uint32_t i = 0; i < r->nargs; i++)
-    if (given_name(r->args[i])) strmap_put(&n->given, r->args[i]->name, (void *)1);
-  for (const IrOp *op = r->first; op; op = op->next) {
-    for (uint32_t i = 0; i < op->nresults; i++)
-      if (given_name(op->results[i])) strmap_put(&n->given, op->results[i]->name, (void *)1);
-    for (uint32_t i = 0; i < op->nregions; i++) collect_given(n, op->regions[i]);
-  }
+/* Gives v its printed name if that differs from its name; 1 if it did. */
+static int rename_value(IrModule *m, const IrNames *names, IrValue *v) {
+  const char *pick = ir_names_get(names, v);
+  if (v->name && strcmp(pick, v->name) == 0) return 0;
+  ir_value_set_name(m, v, pick);
+  return 1;
 }
 
-static void assign_name(Namer *n, IrValue *v, bool top) {
-  const char *name = given_name(v);
-  char *pick;
-  if (name && !strmap_get(&n->assigned, name)) {
-    pick = (char *)name;
-  } else if (name) {
-    size_t len = strlen(name) + 24;
-    pick = arena_alloc(&n->scratch, len);
-    uintptr_t k = (uintptr_t)strmap_get(&n->dup_next, name);
-    for (k = k ? k : 1;; k++) {
-      snprintf(pick, len, "%s_%" PRIuPTR, name, k);
-      if (!strmap_get(&n->given, pick) && !strmap_get(&n->assigned, pick)) break;
-    }
-    strmap_put(&n->dup_next, name, (void *)(k + 1));
-  } else {
-    char buf[32];
-    for (;; n->next_number++) {
-      snprintf(buf, sizeof buf, "%" PRIu64, n->next_number);
-      if (!strmap_get(&n->given, buf) && !strmap_get(&n->assigned, buf)) break;
-    }
-    n->next_number++;
-    pick = arena_strdup(&n->scratch, buf);
-  }
-  strmap_put(&n->assigned, pick, pick);
-  if (top && pick != name) {
-    ir_value_set_name(n->m, v, pick);
-    n->renamed++;
-  }
-}
-
-static void assign_names(Namer *n, IrRegion *r, bool top) {
-  for (uint32_t i = 0; i < r->nargs; i++) assign_name(n, r->args[i], top);
-  for (IrOp *op = r->first; op; op = op->next) {
-    for (uint32_t i = 0; i < op->nresults; i++) assign_name(n, op->results[i], top);
-    for (uint32_t i = 0; i < op->nregions; i++) assign_names(n, op->regions[i], false);
-  }
-}
-
+/* Function-level values whose printed name (ir/names.h, nested regions
+ * counted) differs from their name get it as their name: statistics are
+ * keyed by printed names. Returns how many were renamed. */
 static int64_t name_values(IrModule *m, IrFunc *f) {
-  Namer n = {.m = m};
-  arena_init(&n.scratch);
-  strmap_init(&n.given);
-  strmap_init(&n.assigned);
-  strmap_init(&n.dup_next);
-  collect_given(&n, f->body);
-  assign_names(&n, f->body, true);
-  strmap_free(&n.given);
-  strmap_free(&n.assigned);
-  strmap_free(&n.dup_next);
-  arena_release(&n.scratch);
-  return n.renamed;
+  IrNames *names = ir_names_compute(f);
+  int64_t renamed = 0;
+  for (uint32_t i = 0; i < f->body->nargs; i++) renamed += rename_value(m, names, f->body->args[i]);
+  for (IrOp *op = f->body->first; op; op = op->next)
+    for (uint32_t i = 0; i < op->nresults; i++) renamed += rename_value(m, names, op->results[i]);
+  ir_names_free(names);
+  return renamed;
 }
 
 /* ---- statistics entries ----------------------------------------------- */

@@ -17,7 +17,9 @@
  * Concat ops, only where a quantized linear op lies downstream;
  * act-matmul=false leaves MatMuls of two activations float; rounding=
  * rtn|gptq|auto picks how weight codes are chosen (GPTQ from the Gram
- * statistics of the .qstats file). Bias operands stay float; integer tensors are never
+ * statistics of the .qstats file); w-clip=mse clips integer weight scales
+ * MSE-optimally; bias-correction=true folds the mean weight error into the
+ * bias. Bias operands stay float; integer tensors are never
  * quantized; the graph's outputs and kept-float ops read the float value.
  * Needs: verified IR with static weight shapes; calibration statistics
  * (.qstats) when an activation is statically quantized.
@@ -177,6 +179,7 @@ static bool read_stats(Run *r) {
   if (!q_stats_read_gram(&r->stats, &r->grams, r->stats_path, r->q.ctx->diag)) return false;
   r->stats_loaded = true;
   r->q.grams = &r->grams;
+  r->q.stats = &r->stats;
   return true;
 }
 
@@ -382,7 +385,8 @@ static bool additive_mask(Run *r, IrOp *op) {
 
 static bool same_wcfg(const QWeightCfg *a, const QWeightCfg *b) {
   return a->fmt == b->fmt && a->gran == b->gran && a->group == b->group && a->axis == b->axis &&
-         a->symmetric == b->symmetric && a->rounding == b->rounding;
+         a->symmetric == b->symmetric && a->rounding == b->rounding && a->clip == b->clip &&
+         a->bias_correction == b->bias_correction;
 }
 
 /* W.dq for op's weights, shared with an earlier user quantizing W alike
@@ -392,7 +396,7 @@ static bool same_wcfg(const QWeightCfg *a, const QWeightCfg *b) {
 static IrValue *weight(Run *r, IrOp *op, IrValue *wv, const QWeightCfg *w) {
   for (int i = 0; i < r->nwq; i++)
     if (r->wq[i].w == wv && same_wcfg(&r->wq[i].cfg, w)) return r->wq[i].dq;
-  if (w->rounding != Q_ROUND_RTN && r->stats_path && *r->stats_path && !read_stats(r)) {
+  if ((w->rounding != Q_ROUND_RTN || w->bias_correction) && r->stats_path && *r->stats_path && !read_stats(r)) {
     r->q.failed = true;
     return NULL;
   }
@@ -404,22 +408,10 @@ static IrValue *weight(Run *r, IrOp *op, IrValue *wv, const QWeightCfg *w) {
   return dq;
 }
 
-static bool refers(IrOp *op, void *arg) {
-  const IrAttr *a = op->kind == IR_OP_CONSTANT ? ir_op_attr(op, "value") : NULL;
-  return !(a && a->kind == IR_ATTR_TENSOR && a->u.tensor == arg);
-}
-
 /* Float weights that nothing reads any more go, with their pool entries
  * when no other Constant refers to them. */
 static void drop_float_weights(Run *r) {
-  for (int i = 0; i < r->nwq; i++) {
-    IrValue *w = r->wq[i].w;
-    if (ir_value_has_uses(w) || !w->def->parent) continue;
-    const IrAttr *a = ir_op_attr(w->def, "value");
-    const IrConst *c = a && a->kind == IR_ATTR_TENSOR ? a->u.tensor : NULL;
-    ir_op_erase(w->def);
-    if (c && c->name && ir_module_walk(r->q.m, refers, (void *)c)) ir_module_remove_const(r->q.m, c);
-  }
+  for (int i = 0; i < r->nwq; i++) qz_drop_const(&r->q, r->wq[i].w);
 }
 
 /* Follower ops (Add, pooling, Concat) are quantized only to keep an
@@ -586,6 +578,17 @@ static bool setup(Run *r, PassContext *ctx, IrModule *m) {
     quench_pass_error(ctx, NULL, "unknown rounding '%s' (valid: rtn, gptq, auto)", rounding);
     return false;
   }
+  const char *clip = quench_pass_option_string(ctx, "w-clip");
+  if (*clip && !q_wclip_from_name(clip, &base.w.clip)) {
+    quench_pass_error(ctx, NULL, "unknown w-clip '%s' (valid: none, mse)", clip);
+    return false;
+  }
+  const char *bc = quench_pass_option_string(ctx, "bias-correction");
+  if (*bc && strcmp(bc, "true") != 0 && strcmp(bc, "false") != 0) {
+    quench_pass_error(ctx, NULL, "bias-correction takes true or false, got '%s'", bc);
+    return false;
+  }
+  if (*bc) base.w.bias_correction = strcmp(bc, "true") == 0;
   r->q.gptq_damp = quench_pass_option_float(ctx, "gptq-damp");
   r->q.gptq_act_order = quench_pass_option_bool(ctx, "gptq-act-order");
   q_config_init(&r->q.cfg, &base);
@@ -636,6 +639,10 @@ static const PassOption options[] = {
      0},
     {"gptq-damp", Q_OPT_FLOAT, "0.01", "GPTQ damping, a fraction of mean(diag H)", 0, 0},
     {"gptq-act-order", Q_OPT_BOOL, "false", "GPTQ quantizes inputs by descending H_ii (groups: static scales)", 0, 0},
+    {"w-clip", Q_OPT_STRING, "",
+     "integer weight scales: none (amax) or mse (MSE-optimal clip ratio per group; default: the preset's)", 0, 0},
+    {"bias-correction", Q_OPT_STRING, "",
+     "true: subtract E[x] . (W^ - W) from the bias of Conv/Gemm/MatMul+Add (default: the preset's)", 0, 0},
     {0},
 };
 
@@ -652,6 +659,9 @@ static const PassStat stats[] = {
     {"gptq-weights", "weights given GPTQ codes"},
     {"gptq-fallbacks", "weights rounded to nearest although GPTQ was asked for (no Gram statistics, not a 2-D MatMul/Gemm integer weight)"},
     {"gptq-dead-inputs", "GPTQ inputs never seen non-zero in calibration (their weight rows quantize 0)"},
+    {"weight-groups-clipped", "weight quantization groups whose MSE-optimal clip ratio is below 1 (w-clip=mse)"},
+    {"biases-corrected", "biases given the empirical bias correction (a new bias where there was none)"},
+    {"bias-correction-declined", "weights whose op, bias or input statistics did not allow bias correction"},
     {0},
 };
 

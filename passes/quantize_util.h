@@ -1,5 +1,6 @@
-/* Shared state and helpers of the quantize pass (passes/quantize.c) and
- * its weight rewriting (passes/quantize_weights.c). */
+/* Shared state and helpers of the quantize pass (passes/quantize.c), its
+ * weight rewriting (passes/quantize_weights.c) and bias correction
+ * (passes/quantize_bias.c). */
 #ifndef QUENCH_PASSES_QUANTIZE_UTIL_H
 #define QUENCH_PASSES_QUANTIZE_UTIL_H
 
@@ -15,6 +16,7 @@ typedef struct QzCtx {
   QConfig cfg;
   bool failed;
   const QGramSet *grams; /* Gram statistics for GPTQ; NULL: none */
+  const QStats *stats;   /* calibration statistics (bias correction's E[x]); NULL: none */
   double gptq_damp;      /* GPTQ damping, a fraction of mean(diag H) */
   bool gptq_act_order;   /* GPTQ in descending H_ii order */
 } QzCtx;
@@ -41,5 +43,16 @@ void qz_weight_axes(const IrOp *op, int32_t r, int32_t *oc, int32_t *ic);
  * stands for it (the last DequantizeLinear's result), inserted before op;
  * NULL after an error (reported) or when w keeps it float. */
 IrValue *qz_weight(QzCtx *q, IrOp *op, uint32_t idx, const QWeightCfg *w);
+
+/* Removes the Constant defining v when nothing reads v any more, and its
+ * pool entry when no other Constant refers to it. */
+void qz_drop_const(QzCtx *q, IrValue *v);
+
+/* Empirical bias correction (ALGORITHMS.md section 10) of op, whose weight
+ * operand t was quantized with error eps = W^ - W (t's layout): the bias
+ * gets - E[x] . eps, E[x] the per-input-channel mean of op's input from the
+ * calibration statistics. Declines (counted, false) where the statistics,
+ * the op or its bias do not allow it. */
+bool qz_bias_correct(QzCtx *q, IrOp *op, const Tensor *t, const double *eps);
 
 #endif

@@ -11,9 +11,12 @@
  * The arithmetic is compiler/quant/qmath.h and qformat.h's. Codes are
  * rounded to nearest, or chosen by GPTQ (compiler/quant/gptq.h) for the
  * rank-2 integer weights of MatMul/Gemm whose input has Gram statistics
- * (w-rounding=gptq|auto): same scales, same QDQ form, other codes. Test:
- * test/lit/quant/quantize-weights.qir, quantize-presets.qir,
- * quantize-gptq.qir. */
+ * (w-rounding=gptq|auto): same scales, same QDQ form, other codes.
+ * Integer scales are amax-based or MSE-optimal clipped (w-clip=mse,
+ * compiler/quant/wclip.h; GPTQ keeps its own amax scales); bias-correction
+ * then folds the mean output error into the bias (passes/quantize_bias.c).
+ * Test: test/lit/quant/quantize-weights.qir, quantize-presets.qir,
+ * quantize-gptq.qir, quantize-wclip.qir, quantize-bias-correction.qir. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +27,7 @@
 #include "passes/quantize_util.h"
 #include "quant/gptq.h"
 #include "quant/qmath.h"
+#include "quant/wclip.h"
 
 /* ---- small helpers ----------------------------------------------------------- */
 
@@ -91,6 +95,20 @@ void qz_weight_axes(const IrOp *op, int32_t r, int32_t *oc, int32_t *ic) {
   }
 }
 
+static bool refers(IrOp *op, void *arg) {
+  const IrAttr *a = op->kind == IR_OP_CONSTANT ? ir_op_attr(op, "value") : NULL;
+  return !(a && a->kind == IR_ATTR_TENSOR && a->u.tensor == arg);
+}
+
+void qz_drop_const(QzCtx *q, IrValue *v) {
+  if (!v || ir_value_has_uses(v) || v->kind != IR_VALUE_RESULT || !v->def->parent || v->def->kind != IR_OP_CONSTANT)
+    return;
+  const IrAttr *a = ir_op_attr(v->def, "value");
+  const IrConst *c = a && a->kind == IR_ATTR_TENSOR ? a->u.tensor : NULL;
+  ir_op_erase(v->def);
+  if (c && c->name && ir_module_walk(q->m, refers, (void *)c)) ir_module_remove_const(q->m, c);
+}
+
 /* ---- the layout of the parameters --------------------------------------------- */
 
 /* Parameters along `axis` (-1: one for the tensor), one per `block`
@@ -149,7 +167,9 @@ static void group_indices(const Layout *l, const Tensor *w, int64_t *start, int6
   free(fill);
 }
 
-static bool quantize_tensor(const QFormat *f, bool sym, const Tensor *w, const Layout *l, WOut *o) {
+static bool quantize_tensor(QzCtx *q, const QWeightCfg *wc, const Tensor *w, const Layout *l, WOut *o) {
+  const QFormat *f = wc->fmt;
+  bool sym = wc->symmetric;
   o->codes = tensor_new(f->elem, w->rank, w->dims);
   /* NVFP4 keeps its f8E4M3FN block scales; MX power-of-two scales are f32. */
   o->scale = tensor_new(f->tensor_scale ? f->scale_elem : IR_ELEM_F32, l->rank, l->sdims);
@@ -158,8 +178,9 @@ static bool quantize_tensor(const QFormat *f, bool sym, const Tensor *w, const L
   int64_t *idx = malloc((size_t)(w->numel ? w->numel : 1) * sizeof *idx);
   float *buf = malloc((size_t)(f->block > 0 ? f->block : 1) * sizeof *buf);
   uint64_t *cbuf = malloc((size_t)(f->block > 0 ? f->block : 1) * sizeof *cbuf);
-  if (!o->codes || !o->scale || (f->kind == Q_FMT_INT && !zp) || !start || !idx || !buf || !cbuf) {
-    free(start), free(idx), free(buf), free(cbuf), tensor_free(zp);
+  double *vals = malloc((size_t)(w->numel ? w->numel : 1) * sizeof *vals);
+  if (!o->codes || !o->scale || (f->kind == Q_FMT_INT && !zp) || !start || !idx || !buf || !cbuf || !vals) {
+    free(start), free(idx), free(buf), free(cbuf), free(vals), tensor_free(zp);
     return false;
   }
   group_indices(l, w, start, idx);
@@ -173,6 +194,7 @@ static bool quantize_tensor(const QFormat *f, bool sym, const Tensor *w, const L
     tensor_set_f64(o->tscale, 0, ts);
   }
   bool anyz = false;
+  int64_t clipped = 0;
   for (int64_t p = 0; p < l->nparams; p++) {
     int64_t a = start[p], b = start[p + 1];
     if (f->kind == Q_FMT_BLOCK) {
@@ -185,14 +207,10 @@ static bool quantize_tensor(const QFormat *f, bool sym, const Tensor *w, const L
       else tensor_set_f64(o->scale, p, q_block_scale_value(f, sc, 0));
       continue;
     }
-    double lo = INFINITY, hi = -INFINITY;
-    for (int64_t k = a; k < b; k++) {
-      double v = tensor_get_f64(w, idx[k]);
-      if (isfinite(v)) lo = fmin(lo, v), hi = fmax(hi, v);
-    }
+    for (int64_t k = a; k < b; k++) vals[k - a] = tensor_get_f64(w, idx[k]);
     float s;
     int64_t z;
-    q_choose_params(f, lo, hi, sym, &s, &z);
+    if (q_wclip_params(f, vals, b - a, sym, wc->clip, &s, &z) < 1) clipped++;
     tensor_set_f64(o->scale, p, s);
     if (zp) tensor_set_i64(zp, p, z), anyz |= z != 0;
     for (int64_t k = a; k < b; k++) {
@@ -205,8 +223,28 @@ static bool quantize_tensor(const QFormat *f, bool sym, const Tensor *w, const L
   }
   if (anyz) o->zp = zp;
   else tensor_free(zp);
-  free(start), free(idx), free(buf), free(cbuf);
+  free(start), free(idx), free(buf), free(cbuf), free(vals);
+  if (clipped) quench_pass_stat_add(q->ctx, "weight-groups-clipped", clipped);
   return true;
+}
+
+/* eps[e] = W^[e] - W[e]: the dequantized weight (as DequantizeLinear
+ * computes it) minus the float one, for every element of w. */
+static void dequant_error(const QFormat *f, const Tensor *w, const Layout *l, const WOut *o, double *eps) {
+  float ts = o->tscale ? (float)tensor_get_f64(o->tscale, 0) : 0;
+  for (int64_t e = 0; e < w->numel; e++) {
+    int64_t p = layout_index(l, e);
+    double x;
+    if (f->kind == Q_FMT_INT) {
+      int64_t z = o->zp ? tensor_get_i64(o->zp, p) : 0;
+      x = (double)(float)((double)(tensor_get_i64(o->codes, e) - z) * tensor_get_f64(o->scale, p));
+    } else {
+      double s = f->tensor_scale ? q_block_scale_value(f, tensor_get_bits(o->scale, p), ts) : tensor_get_f64(o->scale, p);
+      x = q_format_decode(f, tensor_get_bits(o->codes, e)) * s;
+    }
+    double v = tensor_get_f64(w, e);
+    eps[e] = isfinite(v) && isfinite(x) ? x - v : 0;
+  }
 }
 
 static const char *node_name(const IrOp *op) { return op->src_name ? op->src_name : ops_name(op->kind); }
@@ -344,9 +382,15 @@ IrValue *qz_weight(QzCtx *q, IrOp *op, uint32_t idx, const QWeightCfg *w) {
   layout_init(&l, t, axis, block);
   WOut o = {0};
   IrValue *res = NULL;
-  if (!gptq_tensor(q, op, t, &l, w, &o) && !quantize_tensor(w->fmt, w->symmetric, t, &l, &o)) {
+  if (!gptq_tensor(q, op, t, &l, w, &o) && !quantize_tensor(q, w, t, &l, &o)) {
     quench_pass_error(q->ctx, op, "out of memory quantizing '%s'", wv->name ? wv->name : "?");
     goto out;
+  }
+  if (w->bias_correction) {
+    double *eps = xmalloc((size_t)(t->numel ? t->numel : 1) * sizeof *eps);
+    dequant_error(w->fmt, t, &l, &o, eps);
+    qz_bias_correct(q, op, t, eps);
+    free(eps);
   }
   const char *base = wv->name ? wv->name : "w";
   IrValue *qv = qz_const(q, NULL, op, qz_name(q, base, "q"), o.codes);

@@ -13,7 +13,8 @@
  *   LayerNormalization (last axis): gamma/s, beta/s;
  *   RMSNormalization (last axis): gamma/s;
  *   MatMul(u, W[M,K]) / Gemm(u, W) with constant W: W's output columns and
- *   the Gemm bias /s.
+ *   the Gemm bias /s;
+ *   Mul(g, MatMul(u, W)) (a SwiGLU gate): that MatMul's columns /s.
  * Exact in exact arithmetic: (X diag(s)^-1)(diag(s) B) = X B.
  * Declines (statistics, warnings for missing data): a user that cannot
  * absorb s (a residual Add, a non-linear op, X as a MatMul's B, a Conv);
@@ -146,6 +147,21 @@ static bool match_producer(Site *s) {
     }
     return s->nprod > 0;
   }
+  if (p->kind == IR_OP_MUL) {
+    /* A gate Mul(act(x W_g), x W_u) (Llama's SwiGLU) is linear in each
+     * operand: 1/s goes into the columns of an operand's single-use linear
+     * producer, as smooth.py does for the down projection's input. */
+    IrOp *lin = NULL;
+    for (uint32_t i = 0; i < 2 && !lin; i++) {
+      IrValue *v = ir_op_operand(p, i);
+      const IrType *vt = v->type;
+      if (v->kind == IR_VALUE_RESULT && canon_one_use(v) && vt->rank >= 1 && vt->dims[vt->rank - 1].size == s->k &&
+          (v->def->kind == IR_OP_MATMUL || v->def->kind == IR_OP_GEMM) && float_const(ir_op_operand(v->def, 1)))
+        lin = v->def;
+    }
+    if (!lin) return false;
+    p = lin;
+  }
   if (p->kind != IR_OP_MATMUL && p->kind != IR_OP_GEMM) return false;
   IrValue *w = ir_op_operand(p, 1);
   if (!float_const(w) || w->type->rank != 2 || x->type->rank < 1) return false;
@@ -258,7 +274,9 @@ static void smooth_value(Run *r, IrOp *at, IrValue *x) {
   double *w = malloc((size_t)s.k * sizeof *w), *sc = malloc((size_t)s.k * sizeof *sc);
   if (!act_stats(r, &s, a, ex2)) {
     quench_pass_stat_add(r->ctx, "declined-no-stats", 1);
-    quench_pass_warning(r->ctx, at, "smoothquant: no per-channel statistics of '%s' (last axis, %lld channels) in '%s'; not smoothed",
+    quench_pass_warning(r->ctx, at,
+                        "smoothquant: no per-channel statistics of '%s' (last axis, %lld channels) in '%s'; "
+                        "not smoothed",
                         x->name, (long long)s.k, r->path);
   } else {
     int64_t n;
@@ -371,8 +389,10 @@ static const PassOption options[] = {
 static const PassStat stats[] = {
     {"values-smoothed", "activations whose scales moved into their producer and consumers"},
     {"consumers-scaled", "MatMul/Gemm weights given the scales"},
-    {"declined-users", "activations with a user that cannot absorb the scales (not a MatMul/Gemm input with constant weights)"},
-    {"declined-producer", "activations whose producer cannot absorb 1/s (not a norm or a linear op with constant weights)"},
+    {"declined-users",
+     "activations with a user that cannot absorb the scales (not a MatMul/Gemm input with constant weights)"},
+    {"declined-producer",
+     "activations whose producer cannot absorb 1/s (not a norm, a linear op with constant weights or its gate Mul)"},
     {"declined-shared-weight", "activations whose weight constants are also used elsewhere"},
     {"declined-no-stats", "activations without per-channel statistics along the last axis"},
     {"alpha-x100-sum", "search: sum of the chosen alphas times 100 (divide by values-smoothed for the mean)"},

@@ -254,6 +254,14 @@ static ProtobufCBinaryData bytes_of(Ex *x, const char *s) {
   return b;
 }
 
+/* A copy of n elements of `size` bytes; never NULL, also for an empty list
+ * (whose source array may be NULL). */
+static void *copy_array(Ex *x, const void *p, size_t n, size_t size) {
+  void *q = arena_alloc(&x->a, n * size + 1);
+  if (n) memcpy(q, p, n * size);
+  return q;
+}
+
 static Onnx__AttributeProto *export_attr(Ex *x, const IrAttr *a) {
   Onnx__AttributeProto *p = NULL;
   switch (a->kind) {
@@ -275,12 +283,12 @@ static Onnx__AttributeProto *export_attr(Ex *x, const IrAttr *a) {
   case IR_ATTR_INTS:
     p = new_attr(x, a->name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
     p->n_ints = a->u.ints.n;
-    p->ints = arena_memdup(&x->a, a->u.ints.v, (size_t)a->u.ints.n * sizeof *p->ints + 1);
+    p->ints = copy_array(x, a->u.ints.v, a->u.ints.n, sizeof *p->ints);
     break;
   case IR_ATTR_FLOATS:
     p = new_attr(x, a->name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS);
     p->n_floats = a->u.floats.n;
-    p->floats = arena_memdup(&x->a, a->u.floats.v, (size_t)a->u.floats.n * sizeof *p->floats + 1);
+    p->floats = copy_array(x, a->u.floats.v, a->u.floats.n, sizeof *p->floats);
     break;
   case IR_ATTR_STRINGS:
     p = new_attr(x, a->name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS);

@@ -11,6 +11,7 @@
 #include "interp/interp.h"
 #include "interp/tensor_io.h"
 #include "interp/tensor_random.h"
+#include "ir/verifier.h"
 #include "pm/equivalence.h"
 #include "quant/calib_data.h"
 #include "support/arena.h"
@@ -148,6 +149,11 @@ static bool make_inputs(EquivChecker *c, const IrFunc *f, Diag *d) {
  * "after") and the pass name the reports. */
 static Tensor **run_all(EquivChecker *c, const IrModule *m, const char *when, const char *pass,
                         const IrFunc **fout, Diag *d) {
+  /* The interpreter trusts verified IR; under --no-verify nobody else checked. */
+  if (!ir_verify(m, d)) {
+    diag_error(d, c->where, "equivalence check: the module is not valid IR %s pass '%s'", when, pass);
+    return NULL;
+  }
   Interp *it = interp_create(m, NULL, NULL, d);
   if (!it) {
     diag_error(d, c->where, "equivalence check: the interpreter cannot run the module %s pass '%s'", when, pass);
@@ -228,10 +234,10 @@ bool equiv_after(EquivChecker *c, const IrModule *m, const char *pass, Diag *d) 
       int s = (int)(worst_i / c->nresults);
       uint32_t k = (uint32_t)(worst_i % c->nresults);
       diag_error(d, c->where,
-                 "pass '%s' is not equivalent: output %u '%s' on %s: max |y - y'| = %.3g at element %lld, over "
-                 "%g * max(1, max|y| = %.3g) (max rel error %.2g > tol %g)",
+                 "pass '%s' is not equivalent: output %u '%s' on %s: max |y - y'| = %.3g (element %lld) exceeds "
+                 "tol * max(1, max|y|) = %g * %.3g (max rel error %.2g)",
                  pass, k, result_name(f, k), sample_desc(c, s, sb, sizeof sb), worst_e.max_abs,
-                 (long long)worst_e.worst, c->opts.tol, worst_e.max_ref, worst, c->opts.tol);
+                 (long long)worst_e.worst, c->opts.tol, fmax(1.0, worst_e.max_ref), worst);
     }
   }
   /* The outputs after this pass are the reference of the next. */

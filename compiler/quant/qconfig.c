@@ -24,17 +24,35 @@ typedef struct Preset {
   QGranularity gran;
   int64_t group;
   bool a_sym;
+  QWClip clip;    /* measured, docs/passes/quantize.md */
+  bool bias_corr; /* measured, docs/passes/quantize.md */
 } Preset;
 
 static const Preset presets[] = {
-    {"w8a8", "i8", "u8", Q_GRAN_CHANNEL, 0, false},
-    {"w8a8-sym", "i8", "i8", Q_GRAN_CHANNEL, 0, true},
-    {"w4a16", "i4", NULL, Q_GRAN_GROUP, 128, false},
-    {"w4a8", "i4", "u8", Q_GRAN_GROUP, 128, false},
-    {"fp8", "f8E4M3FN", "f8E4M3FN", Q_GRAN_CHANNEL, 0, true},
-    {"mxfp4", "mxfp4", NULL, Q_GRAN_GROUP, 32, false},
-    {"nvfp4", "nvfp4", NULL, Q_GRAN_GROUP, 16, false},
+    {"w8a8", "i8", "u8", Q_GRAN_CHANNEL, 0, false, Q_WCLIP_NONE, false},
+    {"w8a8-sym", "i8", "i8", Q_GRAN_CHANNEL, 0, true, Q_WCLIP_NONE, false},
+    {"w4a16", "i4", NULL, Q_GRAN_GROUP, 128, false, Q_WCLIP_MSE, true},
+    {"w4a8", "i4", "u8", Q_GRAN_GROUP, 128, false, Q_WCLIP_MSE, true},
+    {"fp8", "f8E4M3FN", "f8E4M3FN", Q_GRAN_CHANNEL, 0, true, Q_WCLIP_NONE, false},
+    {"mxfp4", "mxfp4", NULL, Q_GRAN_GROUP, 32, false, Q_WCLIP_NONE, true},
+    {"nvfp4", "nvfp4", NULL, Q_GRAN_GROUP, 16, false, Q_WCLIP_NONE, true},
 };
+
+static const Preset *find_preset(const char *name) {
+  for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+    if (strcmp(presets[i].name, name) == 0) return &presets[i];
+  return NULL;
+}
+
+QWClip q_preset_wclip(const char *name) {
+  const Preset *p = find_preset(name);
+  return p ? p->clip : Q_WCLIP_NONE;
+}
+
+bool q_preset_bias_correction(const char *name) {
+  const Preset *p = find_preset(name);
+  return p && p->bias_corr;
+}
 
 const char *q_preset_names(void) { return "w8a8, w8a8-sym, w4a16, w4a8, fp8, mxfp4, nvfp4"; }
 
@@ -49,6 +67,8 @@ bool q_preset_get(const char *name, const QCalibOptions *calib, QOpCfg *out) {
     out->w.axis = -1;
     out->w.symmetric = true;
     out->w.rounding = Q_ROUND_AUTO; /* GPTQ where Gram statistics exist: measured better, docs/passes/quantize.md */
+    out->w.clip = p->clip;
+    out->w.bias_correction = p->bias_corr;
     out->a.fmt = p->a ? q_format_find(p->a) : NULL;
     out->a.symmetric = p->a_sym;
     out->a.mode = Q_ACT_STATIC;
@@ -108,6 +128,8 @@ static void apply(QOpCfg *o, const QRule *r) {
   if (s & Q_SET_W_AXIS) o->w.axis = r->v.w.axis, o->w.axis_line = r->v.w.axis_line;
   if (s & Q_SET_W_SYM) o->w.symmetric = r->v.w.symmetric;
   if (s & Q_SET_W_ROUND) o->w.rounding = r->v.w.rounding;
+  if (s & Q_SET_W_CLIP) o->w.clip = r->v.w.clip;
+  if (s & Q_SET_BIAS_CORR) o->w.bias_correction = r->v.w.bias_correction;
   if (s & Q_SET_A_FMT) o->a.fmt = r->v.a.fmt;
   if (s & Q_SET_A_SYM) o->a.symmetric = r->v.a.symmetric;
   if (s & Q_SET_A_MODE) o->a.mode = r->v.a.mode;
@@ -179,7 +201,8 @@ static bool parse_int(const char *v, int64_t lo, int64_t *out) {
 }
 
 static const char *const valid_keys =
-    "float, w, w-granularity, w-axis, w-symmetric, w-rounding, a, a-symmetric, a-mode, calibrator, percentile";
+    "float, w, w-granularity, w-axis, w-symmetric, w-rounding, w-clip, bias-correction, a, a-symmetric, a-mode, "
+    "calibrator, percentile";
 
 /* One KEY[=VALUE] item of a rule. */
 static bool parse_item(Parser *p, QRule *r, char *item, const char *at) {
@@ -231,6 +254,17 @@ static bool parse_item(Parser *p, QRule *r, char *item, const char *at) {
     r->set |= Q_SET_W_ROUND;
     if (q_rounding_from_name(v, &r->v.w.rounding)) return true;
     return perr(p, at, "w-rounding must be rtn, gptq or auto, got '%s'%s", v, "");
+  }
+  if (strcmp(k, "w-clip") == 0) {
+    r->set |= Q_SET_W_CLIP;
+    if (q_wclip_from_name(v, &r->v.w.clip)) return true;
+    return perr(p, at, "w-clip must be none or mse, got '%s'%s", v, "");
+  }
+  if (strcmp(k, "bias-correction") == 0) {
+    if (!parse_bool(v, &r->v.w.bias_correction))
+      return perr(p, at, "bias-correction takes true or false, got '%s'%s", v, "");
+    r->set |= Q_SET_BIAS_CORR;
+    return true;
   }
   if (strcmp(k, "a-mode") == 0) {
     r->set |= Q_SET_A_MODE;

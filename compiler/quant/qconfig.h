@@ -12,6 +12,7 @@
 
 #include "quant/calib.h"
 #include "quant/qformat.h"
+#include "quant/wclip.h"
 #include "support/diag.h"
 
 typedef enum { Q_GRAN_TENSOR, Q_GRAN_CHANNEL, Q_GRAN_GROUP } QGranularity;
@@ -31,6 +32,8 @@ typedef struct QWeightCfg {
   int32_t axis;
   bool symmetric;
   QRounding rounding;
+  QWClip clip;    /* integer formats: amax scales or MSE-optimal clipping (quant/wclip.h) */
+  bool bias_correction; /* fold E[x] . (W^ - W) into the bias (docs/passes/quantize.md) */
   int group_line; /* config line that set the group size; 0: the preset */
   int axis_line;  /* config line that set axis; 0: default */
 } QWeightCfg;
@@ -63,6 +66,8 @@ enum {
   Q_SET_CALIB = 1 << 8,
   Q_SET_PERCENTILE = 1 << 9,
   Q_SET_W_ROUND = 1 << 10,
+  Q_SET_W_CLIP = 1 << 11,
+  Q_SET_BIAS_CORR = 1 << 12,
 };
 
 typedef enum { Q_SEL_ALL, Q_SEL_OP, Q_SEL_NODE, Q_SEL_TENSOR } QSelKind;
@@ -88,6 +93,11 @@ const char *q_preset_names(void);
 /* The preset's settings; false when `name` is not a preset. calib is the
  * calibration to use for static activations. */
 bool q_preset_get(const char *name, const QCalibOptions *calib, QOpCfg *out);
+
+/* The weight clipping and bias correction a preset uses: measured over
+ * the dev models (docs/passes/quantize.md). */
+QWClip q_preset_wclip(const char *name);
+bool q_preset_bias_correction(const char *name);
 
 /* "rtn", "gptq", "auto" <-> QRounding; false for another name. */
 bool q_rounding_from_name(const char *name, QRounding *out);

@@ -4,7 +4,8 @@
  * only when everything
  * succeeded: both are written to temporaries and renamed at the end.
  * Passes come from the built-in table and from plugins loaded with
- * --load-pass-plugin; docs/pass-manager.md describes the pass options. */
+ * --load-pass-plugin; docs/pass-manager.md describes the pass options and
+ * --verify-equivalence (compiler/pm/equivalence.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>

@@ -96,8 +96,34 @@ static void test_errors(void **state) {
   expect_error("* w-symmetric=yes\n");
 }
 
+static void test_wclip_bias_keys(void **state) {
+  (void)state;
+  QOpCfg base, c;
+  assert_true(q_preset_get("w4a16", &calib, &base));
+  assert_int_equal(base.w.clip, Q_WCLIP_MSE); /* measured defaults, docs/passes/quantize.md */
+  assert_true(base.w.bias_correction);
+  assert_true(q_preset_get("w8a8", &calib, &c));
+  assert_int_equal(c.w.clip, Q_WCLIP_NONE);
+  assert_false(c.w.bias_correction);
+  QConfig cfg;
+  q_config_init(&cfg, &base);
+  Diag d;
+  diag_init(&d, NULL);
+  const char *text = "* w-clip=none\nop Conv bias-correction=false w-clip=mse\n";
+  assert_true(q_config_parse(&cfg, text, strlen(text), "k.cfg", &d));
+  q_config_resolve(&cfg, "MatMul", NULL, NULL, &c);
+  assert_int_equal(c.w.clip, Q_WCLIP_NONE);
+  assert_true(c.w.bias_correction);
+  q_config_resolve(&cfg, "Conv", NULL, NULL, &c);
+  assert_int_equal(c.w.clip, Q_WCLIP_MSE);
+  assert_false(c.w.bias_correction);
+  q_config_free(&cfg);
+
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_wclip_bias_keys),
       cmocka_unit_test(test_presets),
       cmocka_unit_test(test_precedence),
       cmocka_unit_test(test_errors),
