@@ -284,7 +284,8 @@ static bool gptq_tensor(QzCtx *q, IrOp *op, const Tensor *t, const Layout *l, co
   qz_weight_axes(op, t->rank, &oc, &ic);
   int64_t k = t->dims[ic], n = t->dims[oc];
   QGptqOptions go = {.fmt = w->fmt, .symmetric = w->symmetric, .per_tensor = l->axis < 0,
-                     .group = l->axis == ic ? l->block : 0, .percdamp = q->gptq_damp, .act_order = q->gptq_act_order};
+                     .group = l->axis == ic ? l->block : 0, .percdamp = q->gptq_damp, .act_order = q->gptq_act_order,
+                     .clip = w->clip};
   int64_t np = q_gptq_nparams(&go, k, n);
   double *wk = xmalloc((size_t)(k * n) * sizeof *wk);
   int64_t *codes = xmalloc((size_t)(k * n) * sizeof *codes), *zp = xmalloc((size_t)np * sizeof *zp);

@@ -37,17 +37,16 @@ static int64_t param_index(const QGptqOptions *o, int64_t i, int64_t col, int64_
 }
 
 /* Scale and zero point for rows [r0, r1) x columns [c0, c1) of w (row
- * stride n), exactly as the RTN path picks them: q_choose_params on the
- * range of the finite values. */
+ * stride n), exactly as the RTN path picks them: q_wclip_params (amax, or
+ * the MSE-optimal clip) on the values as f32. */
 static void fit(const QGptqOptions *o, const double *w, int64_t n, int64_t r0, int64_t r1, int64_t c0, int64_t c1,
                 float *s, int64_t *z) {
-  double lo = INFINITY, hi = -INFINITY;
+  double *v = xmalloc((size_t)((r1 - r0) * (c1 - c0)) * sizeof *v + 1);
+  int64_t m = 0;
   for (int64_t i = r0; i < r1; i++)
-    for (int64_t c = c0; c < c1; c++) {
-      double v = (double)(float)w[i * n + c];
-      if (isfinite(v)) lo = fmin(lo, v), hi = fmax(hi, v);
-    }
-  q_choose_params(o->fmt, lo, hi, o->symmetric, s, z);
+    for (int64_t c = c0; c < c1; c++) v[m++] = (double)(float)w[i * n + c];
+  q_wclip_params(o->fmt, v, m, o->symmetric, o->clip, s, z);
+  free(v);
 }
 
 /* Parameters from the original weights: per tensor, per column, or per

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "quant/qformat.h"
+#include "quant/wclip.h"
 
 typedef struct QGptqOptions {
   const QFormat *fmt; /* an integer format (Q_FMT_INT) */
@@ -28,6 +29,7 @@ typedef struct QGptqOptions {
   int64_t block;      /* rows per lazy batch update; <= 0: 128 */
   double percdamp;    /* damping as a fraction of mean(diag H); < 0: 0.01 */
   bool act_order;     /* quantize rows by descending H_ii (groups then use static, pre-computed scales) */
+  QWClip clip;        /* scales as the RTN path picks them: amax, or MSE-optimal clipping (quant/wclip.h) */
 } QGptqOptions;
 
 typedef struct QGptqInfo {

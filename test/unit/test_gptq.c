@@ -148,6 +148,30 @@ static double compare_layers(QGptqOptions o, int nlayers, bool each) {
   return ratio / nlayers;
 }
 
+/* With MSE clipping GPTQ takes the RTN path's clipped scales: seven
+ * weights of 0.5 and an outlier of 7 in one i4 column clip to r = 0.94
+ * (test_wclip.c derives it), so the scale is 0.94 * 7 / 7 = 0.94 rather
+ * than amax's 1, and the outlier saturates at code 7. */
+static void test_clipped_scales(void **state) {
+  (void)state;
+  double w[8], h[64] = {0};
+  for (int i = 0; i < 8; i++) w[i] = i == 7 ? 7 : 0.5, h[i * 8 + i] = 1;
+  QGptqOptions o = opts("i4", true);
+  int64_t codes[8], zp[1];
+  float scale[1], want;
+  int64_t wz;
+  QGptqInfo info;
+  o.clip = Q_WCLIP_MSE;
+  assert_true(q_gptq_quantize(w, h, 8, 1, &o, codes, scale, zp, &info));
+  q_wclip_params(o.fmt, w, 8, true, Q_WCLIP_MSE, &want, &wz);
+  assert_true(scale[0] == want);
+  assert_true(fabs(scale[0] - 0.94f) < 1e-6);
+  assert_int_equal(codes[7], 7);
+  o.clip = Q_WCLIP_NONE;
+  assert_true(q_gptq_quantize(w, h, 8, 1, &o, codes, scale, zp, &info));
+  assert_true(scale[0] == 1.0f);
+}
+
 static void test_random_per_channel(void **state) {
   (void)state;
   rng_state = 12345;
@@ -428,7 +452,8 @@ static void test_gram_corrupt(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_hand_2x2),        cmocka_unit_test(test_random_per_channel),
+      cmocka_unit_test(test_hand_2x2),        cmocka_unit_test(test_clipped_scales),
+      cmocka_unit_test(test_random_per_channel),
       cmocka_unit_test(test_random_groups_act_order), cmocka_unit_test(test_block_size_invariant),
       cmocka_unit_test(test_fine_grid),       cmocka_unit_test(test_dead_input),
       cmocka_unit_test(test_refusals),        cmocka_unit_test(test_gram_accumulate),
