@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Post-training int8 quantization, quench vs ONNX Runtime's quantizer, on the
 # dev models of ../shared/models: output SQNR against the FP32 reference
-# outputs and task agreement, MinMax and Entropy calibration, both models
-# calibrated on the model's test_data_set inputs. bench/README.md explains.
+# outputs and task agreement, with each tool's default calibration, MinMax
+# and Entropy, both models calibrated on the model's test_data_set inputs.
+# bench/README.md explains.
 # Usage: bench/quant_vs_ort.sh   (env: QUENCH_BUILD=dir holding bin/quench,
 #        default build; MODELS=list to run fewer models; BENCH_VENV=venv,
 #        default build-bench/venv)
@@ -47,7 +48,7 @@ for m in ${MODELS:-mnist8 ppocr_cls_mobile_v2 magika_v3_3 yunet_120x160 stories2
 		echo "skip: $m (no model.onnx)"
 		continue
 	fi
-	for c in minmax entropy; do
+	for c in default minmax entropy; do
 		out=$("$py" bench/quant_vs_ort.py "$models_dir/$m" "$build/bin" "$work/$m" "$c" "$task" 2>"$work/err")
 		if [ $? -ne 0 ]; then
 			status=1

@@ -62,7 +62,7 @@ static const char quant_opts_help[] =
     "                         exists and --calib is not given\n"
     "  --preset P             w8a8 (default), w8a8-sym, w4a16, w4a8, fp8, mxfp4, nvfp4\n"
     "  --config FILE          per-op/per-tensor settings (docs/quant-config.md)\n"
-    "  --calibrator C         minmax, percentile, entropy or mse\n"
+    "  --calibrator C         minmax, percentile, entropy or mse (default: the preset's)\n"
     "  --percentile X         for --calibrator percentile, e.g. 99.99\n"
     "  --keep-float LIST      comma list of node or op-type names that stay float\n"
     "  --lower-int            also lower QDQ patterns to integer ops\n"
