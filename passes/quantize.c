@@ -310,7 +310,15 @@ static bool build_pair(Run *r, Pair *p, IrRegion *body) {
   bool skip = false;
   Pair *src = p->share ? find_pair(r, p->share) : NULL;
   if (src && (!src->built || !src->scale || src->a.fmt != p->a.fmt)) src = NULL;
-  if (p->a.mode == Q_ACT_DYNAMIC && !src) {
+  bool dyn = p->a.mode == Q_ACT_DYNAMIC && !src;
+  int32_t xr = x->type->rank;
+  if (dyn && (xr < 1 || x->type->dims[xr - 1].size < 1) && !(p->a.fmt->kind == Q_FMT_INT && p->a.fmt->qmin >= 0)) {
+    /* No per-token block without a static last dim (keys transposed over a
+     * dynamic sequence length): static per tensor instead. */
+    dyn = false;
+    quench_pass_stat_add(q->ctx, "dynamic-to-static", 1);
+  }
+  if (dyn) {
     dqv = build_dynamic(r, p, cur, before);
   } else {
     float s = 0;
@@ -622,7 +630,7 @@ static bool run(PassContext *ctx, IrModule *m) {
 }
 
 static const PassOption options[] = {
-    {"preset", Q_OPT_STRING, "w8a8", "w8a8, w8a8-sym, w4a16, w4a8, fp8, mxfp4 or nvfp4 (docs/quantization.md)", 0, 0},
+    {"preset", Q_OPT_STRING, "w8a8", "w8a8, w8a8-sym, w4a16, w4a8, w4a4, fp8, mxfp4 or nvfp4 (docs/quantization.md)", 0, 0},
     {"config", Q_OPT_STRING, "", "a config file overriding the preset per op, node and tensor (docs/quant-config.md)",
      0, 0},
     {"stats", Q_OPT_STRING, "", "the .qstats file (default: the module attribute quench.calib_stats)", 0, 0},
@@ -662,6 +670,7 @@ static const PassStat stats[] = {
     {"weight-groups-clipped", "weight quantization groups whose MSE-optimal clip ratio is below 1 (w-clip=mse)"},
     {"biases-corrected", "biases given the empirical bias correction (a new bias where there was none)"},
     {"bias-correction-declined", "weights whose op, bias or input statistics did not allow bias correction"},
+    {"dynamic-to-static", "dynamic per-token values without a static last dim, quantized static per tensor instead"},
     {0},
 };
 

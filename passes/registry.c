@@ -17,6 +17,10 @@
   X(canonicalize)          \
   X(calibrate)             \
   X(smoothquant)           \
+  X(split)                 \
+  X(rotate)                \
+  X(noisyquant)            \
+  X(osplus)                \
   X(quantize)              \
   X(lower_int)             \
   X(bind_shapes)

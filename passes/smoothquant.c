@@ -23,12 +23,14 @@
  * search=true picks alpha per value from `alphas` by an error proxy
  * (passes/smoothquant_search.c). The statistics are stale afterwards:
  * calibrate again before quantize (docs/passes/smoothquant.md).
+ * The consumer matching is shared with osplus (passes/outlier_util.c).
  * Tests: test/lit/quant/smoothquant*.qir, test/unit/test_smoothquant.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "passes/canon_util.h"
+#include "passes/outlier_util.h"
 #include "passes/smoothquant.h"
 #include "quant/calib.h"
 #include "quant/calib_gram.h"
@@ -36,13 +38,9 @@
 #define MAX_TARGETS 16
 #define MAX_ALPHAS 64
 
-/* A constant operand to rescale: element e belongs to channel
- * (first ? e / (numel / K) : e % K); producers divide, consumers multiply. */
-typedef struct Target {
-  IrOp *op;
-  uint32_t idx;
-  bool first;
-} Target;
+/* Constant operands to rescale (passes/outlier_util.h): producers divide,
+ * consumers multiply. */
+typedef OutlierTarget Target;
 
 typedef struct Site {
   IrValue *x;
@@ -67,68 +65,17 @@ typedef struct Run {
   int ndropped;
 } Run;
 
-static bool float_const(const IrValue *v) {
-  const IrConst *c = canon_const(v);
-  return c && !c->type->quant && ir_elem_is_float(c->type->elem);
-}
-
-typedef struct RefCount {
-  const IrConst *c;
-  int n;
-} RefCount;
-
-static bool count_ref(IrOp *op, void *arg) {
-  RefCount *rc = arg;
-  if (op->kind == IR_OP_CONSTANT) {
-    const IrAttr *a = ir_op_attr(op, "value");
-    if (a && a->kind == IR_ATTR_TENSOR && a->u.tensor == rc->c) rc->n++;
-  }
-  return true;
-}
-
-/* Constant ops referring to pool constant c. */
-static int const_refs(IrModule *m, const IrConst *c) {
-  RefCount rc = {c, 0};
-  ir_module_walk(m, count_ref, &rc);
-  return rc.n;
-}
-
-/* v is a constant read only by `user` (once), whose tensor no other
- * Constant op refers to: rewriting it cannot change another op. */
-static bool exclusive(IrModule *m, const IrValue *v, const IrOp *user) {
-  if (!float_const(v) || !canon_one_use(v) || v->uses->user != user) return false;
-  const IrConst *c = canon_const(v);
-  return !c->name || const_refs(m, c) == 1;
-}
 
 /* ---- matching ----------------------------------------------------------- */
 
 /* Whether use u of X is a linear op that can absorb diag(s) in its weight
  * rows; adds the weight to s->cons. */
 static bool match_consumer(const IrUse *u, Site *s) {
-  IrOp *op = u->user;
-  if (u->index != 0 || s->ncons == MAX_TARGETS) return false;
-  bool first;
-  const IrValue *b = op->noperands > 1 ? ir_op_operand(op, 1) : NULL;
-  if (!b || !float_const(b) || b->type->rank != 2) return false;
-  if (op->kind == IR_OP_MATMUL) {
-    first = true;
-  } else if (op->kind == IR_OP_GEMM) {
-    if (ir_op_attr_int(op, "transA", 0) != 0) return false;
-    first = ir_op_attr_int(op, "transB", 0) == 0;
-  } else {
-    return false;
-  }
-  if (b->type->dims[first ? 0 : 1].size != s->k || b->type->elem != s->x->type->elem) return false;
-  s->cons[s->ncons++] = (Target){op, 1, first};
+  if (s->ncons == MAX_TARGETS || !outlier_match_consumer(u, s->x, s->k, &s->cons[s->ncons])) return false;
+  s->ncons++;
   return true;
 }
 
-/* A normalization over the last axis of x. */
-static bool last_axis_norm(const IrOp *op, const IrValue *x) {
-  int64_t axis = ir_op_attr_int(op, "axis", -1);
-  return axis == -1 || axis == x->type->rank - 1;
-}
 
 /* X's producer and the constants that absorb 1/s; false when there is
  * none that can. */
@@ -138,11 +85,11 @@ static bool match_producer(Site *s) {
   IrOp *p = x->def;
   s->nprod = 0;
   if (p->kind == IR_OP_LAYER_NORM || p->kind == IR_OP_RMS_NORM) {
-    if (!last_axis_norm(p, x)) return false;
+    if (!outlier_last_axis_norm(p, x)) return false;
     for (uint32_t i = 1; i < p->noperands && i < 3; i++) {
       IrValue *c = ir_op_operand(p, i);
       if (!c) continue;
-      if (!float_const(c) || !canon_last_axis_param(c, x)) return false;
+      if (!outlier_float_const(c) || !canon_last_axis_param(c, x)) return false;
       s->prod[s->nprod++] = (Target){p, i, false};
     }
     return s->nprod > 0;
@@ -156,7 +103,8 @@ static bool match_producer(Site *s) {
       IrValue *v = ir_op_operand(p, i);
       const IrType *vt = v->type;
       if (v->kind == IR_VALUE_RESULT && canon_one_use(v) && vt->rank >= 1 && vt->dims[vt->rank - 1].size == s->k &&
-          (v->def->kind == IR_OP_MATMUL || v->def->kind == IR_OP_GEMM) && float_const(ir_op_operand(v->def, 1)))
+          (v->def->kind == IR_OP_MATMUL || v->def->kind == IR_OP_GEMM) &&
+          outlier_float_const(ir_op_operand(v->def, 1)))
         lin = v->def;
     }
     if (!lin) return false;
@@ -164,14 +112,15 @@ static bool match_producer(Site *s) {
   }
   if (p->kind != IR_OP_MATMUL && p->kind != IR_OP_GEMM) return false;
   IrValue *w = ir_op_operand(p, 1);
-  if (!float_const(w) || w->type->rank != 2 || x->type->rank < 1) return false;
+  if (!outlier_float_const(w) || w->type->rank != 2 || x->type->rank < 1) return false;
   bool wfirst = p->kind == IR_OP_GEMM && ir_op_attr_int(p, "transB", 0) != 0;
   if (w->type->dims[wfirst ? 0 : 1].size != s->k) return false;
   s->prod[s->nprod++] = (Target){p, 1, wfirst};
   IrValue *c = p->kind == IR_OP_GEMM && p->noperands > 2 ? ir_op_operand(p, 2) : NULL;
   if (c) {
     /* A bias broadcast along the columns cannot take a per-column factor. */
-    if (!float_const(c) || c->type->rank < 1 || c->type->dims[c->type->rank - 1].size != s->k) return false;
+    if (!outlier_float_const(c) || c->type->rank < 1 || c->type->dims[c->type->rank - 1].size != s->k)
+      return false;
     s->prod[s->nprod++] = (Target){p, 2, false};
   }
   return true;
@@ -199,22 +148,7 @@ static bool act_stats(Run *r, const Site *s, double *a, double *ex2) {
 /* The consumers' weights side by side as a K x N matrix (row j: input
  * channel j), for w_j and the search. *n gets N. */
 static double *consumer_matrix(const Site *s, int64_t *n) {
-  int64_t total = 0;
-  for (int i = 0; i < s->ncons; i++) total += ir_type_numel(ir_op_operand(s->cons[i].op, 1)->type) / s->k;
-  double *b = calloc((size_t)(s->k * total), sizeof *b);
-  int64_t col = 0;
-  for (int i = 0; i < s->ncons; i++) {
-    Tensor *t = tensor_from_const(canon_const(ir_op_operand(s->cons[i].op, 1)));
-    int64_t cols = t->numel / s->k;
-    for (int64_t e = 0; e < t->numel; e++) {
-      int64_t j = s->cons[i].first ? e / cols : e % s->k, c = s->cons[i].first ? e % cols : e / s->k;
-      b[j * total + col + c] = tensor_get_f64(t, e);
-    }
-    col += cols;
-    tensor_free(t);
-  }
-  *n = total;
-  return b;
+  return outlier_consumer_matrix(s->cons, s->ncons, s->k, n, NULL);
 }
 
 /* ---- rewriting ---------------------------------------------------------------- */
@@ -261,12 +195,12 @@ static void smooth_value(Run *r, IrOp *at, IrValue *x) {
     return;
   }
   for (int i = 0; i < s.ncons; i++)
-    if (!exclusive(r->m, ir_op_operand(s.cons[i].op, 1), s.cons[i].op)) {
+    if (!outlier_exclusive(r->m, ir_op_operand(s.cons[i].op, 1), s.cons[i].op)) {
       quench_pass_stat_add(r->ctx, "declined-shared-weight", 1);
       return;
     }
   if ((s.prod[0].op->kind == IR_OP_MATMUL || s.prod[0].op->kind == IR_OP_GEMM) &&
-      !exclusive(r->m, ir_op_operand(s.prod[0].op, 1), s.prod[0].op)) {
+      !outlier_exclusive(r->m, ir_op_operand(s.prod[0].op, 1), s.prod[0].op)) {
     quench_pass_stat_add(r->ctx, "declined-shared-weight", 1);
     return;
   }
@@ -295,17 +229,6 @@ static void smooth_value(Run *r, IrOp *at, IrValue *x) {
   free(a), free(ex2), free(w), free(sc);
 }
 
-/* A value is a candidate when some user is a MatMul/Gemm reading it as
- * input A with a constant weight: only then is there anything to smooth. */
-static bool candidate(const IrValue *x) {
-  for (const IrUse *u = x->uses; u; u = u->next) {
-    const IrOp *op = u->user;
-    if ((op->kind == IR_OP_MATMUL || op->kind == IR_OP_GEMM) && u->index == 0 && op->noperands > 1 &&
-        float_const(ir_op_operand(op, 1)))
-      return true;
-  }
-  return false;
-}
 
 static bool run_func(Run *r, IrFunc *f) {
   /* Ops are visited in order; a rewrite only inserts Constant ops before
@@ -313,7 +236,7 @@ static bool run_func(Run *r, IrFunc *f) {
   IrOp *op = f->body->first;
   while (op) {
     IrOp *next = op->next;
-    if (op->kind != IR_OP_CONSTANT && op->nresults > 0 && candidate(op->results[0]))
+    if (op->kind != IR_OP_CONSTANT && op->nresults > 0 && outlier_candidate(op->results[0]))
       smooth_value(r, op, op->results[0]);
     op = next;
   }
@@ -371,7 +294,7 @@ static bool run(PassContext *ctx, IrModule *m) {
   bool ok = setup(&r);
   for (uint32_t i = 0; ok && i < m->nfuncs; i++) ok = run_func(&r, m->funcs[i]);
   for (int i = 0; i < r.ndropped; i++)
-    if (const_refs(m, r.dropped[i]) == 0) ir_module_remove_const(m, r.dropped[i]);
+    if (outlier_const_refs(m, r.dropped[i]) == 0) ir_module_remove_const(m, r.dropped[i]);
   free(r.dropped);
   q_stats_free(&r.stats);
   q_gram_set_free(&r.grams);

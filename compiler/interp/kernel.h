@@ -78,5 +78,7 @@ void kernels_register_misc(KernelFn *table);
 void kernels_register_fused(KernelFn *table);
 /* quench.Requantize, QAdd, QMul, QAveragePool (k_qint.c), from lower-int. */
 void kernels_register_qint(KernelFn *table);
+/* quench.Hadamard (k_transform.c), from rotate. */
+void kernels_register_transform(KernelFn *table);
 
 #endif

@@ -24,6 +24,7 @@ const KernelFn *interp_kernel_table(void) {
     kernels_register_misc(table);
     kernels_register_fused(table);
     kernels_register_qint(table);
+    kernels_register_transform(table);
     filled = 1;
   }
   return table;

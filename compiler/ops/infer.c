@@ -494,6 +494,8 @@ bool ir_infer_op(IrModule *m, IrOp *op, Diag *d) {
   case IR_OP_SWISH: return infer_unary(&c);
   /* quench integer ops, created by lower-int (infer_qint.c). */
   case IR_OP_Q_ADD: case IR_OP_Q_AVERAGE_POOL: case IR_OP_Q_MUL: case IR_OP_Q_REQUANTIZE: return infer_qint(&c);
+  /* quench transforms, created by rotate (infer_transform.c). */
+  case IR_OP_Q_HADAMARD: return infer_transform(&c);
 
   case IR_OP_MATMUL: case IR_OP_MATMUL_INTEGER: case IR_OP_QLINEAR_MATMUL: return infer_matmul(&c);
   case IR_OP_GEMM: return infer_gemm(&c);

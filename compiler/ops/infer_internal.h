@@ -75,6 +75,8 @@ bool infer_control(InferCtx *c);
 bool infer_einsum(InferCtx *c);
 /* quench integer ops (infer_qint.c). */
 bool infer_qint(InferCtx *c);
+/* quench transforms: quench.Hadamard (infer_transform.c). */
+bool infer_transform(InferCtx *c);
 
 bool infer_reshape(InferCtx *c);
 bool infer_transpose(InferCtx *c);

@@ -26,16 +26,21 @@ typedef struct Preset {
   bool a_sym;
   QWClip clip;    /* measured, docs/passes/quantize.md */
   bool bias_corr; /* measured, docs/passes/quantize.md */
+  QActMode a_mode;
 } Preset;
 
 static const Preset presets[] = {
-    {"w8a8", "i8", "u8", Q_GRAN_CHANNEL, 0, false, Q_WCLIP_NONE, false},
-    {"w8a8-sym", "i8", "i8", Q_GRAN_CHANNEL, 0, true, Q_WCLIP_NONE, false},
-    {"w4a16", "i4", NULL, Q_GRAN_GROUP, 128, false, Q_WCLIP_MSE, true},
-    {"w4a8", "i4", "u8", Q_GRAN_GROUP, 128, false, Q_WCLIP_MSE, true},
-    {"fp8", "f8E4M3FN", "f8E4M3FN", Q_GRAN_CHANNEL, 0, true, Q_WCLIP_NONE, false},
-    {"mxfp4", "mxfp4", NULL, Q_GRAN_GROUP, 32, false, Q_WCLIP_NONE, true},
-    {"nvfp4", "nvfp4", NULL, Q_GRAN_GROUP, 16, false, Q_WCLIP_NONE, true},
+    {"w8a8", "i8", "u8", Q_GRAN_CHANNEL, 0, false, Q_WCLIP_NONE, false, Q_ACT_STATIC},
+    {"w8a8-sym", "i8", "i8", Q_GRAN_CHANNEL, 0, true, Q_WCLIP_NONE, false, Q_ACT_STATIC},
+    {"w4a16", "i4", NULL, Q_GRAN_GROUP, 128, false, Q_WCLIP_MSE, true, Q_ACT_STATIC},
+    {"w4a8", "i4", "u8", Q_GRAN_GROUP, 128, false, Q_WCLIP_MSE, true, Q_ACT_STATIC},
+    /* Static per-tensor i4 activations keep 16 levels for a whole tensor;
+     * per-token dynamic scales (QuaRot's W4A4, Ashkboos et al. 2024) adapt to
+     * each row. docs/quantization.md. */
+    {"w4a4", "i4", "i4", Q_GRAN_CHANNEL, 0, true, Q_WCLIP_MSE, true, Q_ACT_DYNAMIC},
+    {"fp8", "f8E4M3FN", "f8E4M3FN", Q_GRAN_CHANNEL, 0, true, Q_WCLIP_NONE, false, Q_ACT_STATIC},
+    {"mxfp4", "mxfp4", NULL, Q_GRAN_GROUP, 32, false, Q_WCLIP_NONE, true, Q_ACT_STATIC},
+    {"nvfp4", "nvfp4", NULL, Q_GRAN_GROUP, 16, false, Q_WCLIP_NONE, true, Q_ACT_STATIC},
 };
 
 static const Preset *find_preset(const char *name) {
@@ -54,7 +59,7 @@ bool q_preset_bias_correction(const char *name) {
   return p && p->bias_corr;
 }
 
-const char *q_preset_names(void) { return "w8a8, w8a8-sym, w4a16, w4a8, fp8, mxfp4, nvfp4"; }
+const char *q_preset_names(void) { return "w8a8, w8a8-sym, w4a16, w4a8, w4a4, fp8, mxfp4, nvfp4"; }
 
 bool q_preset_get(const char *name, const QCalibOptions *calib, QOpCfg *out) {
   for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
@@ -71,7 +76,7 @@ bool q_preset_get(const char *name, const QCalibOptions *calib, QOpCfg *out) {
     out->w.bias_correction = p->bias_corr;
     out->a.fmt = p->a ? q_format_find(p->a) : NULL;
     out->a.symmetric = p->a_sym;
-    out->a.mode = Q_ACT_STATIC;
+    out->a.mode = p->a_mode;
     out->a.calib = *calib;
     return out->w.fmt != NULL;
   }

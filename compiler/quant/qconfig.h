@@ -88,7 +88,7 @@ typedef struct QConfig {
   char *path; /* the config file, for messages (malloc'ed); NULL: none */
 } QConfig;
 
-/* "w8a8, w8a8-sym, w4a16, w4a8, fp8, mxfp4, nvfp4". */
+/* "w8a8, w8a8-sym, w4a16, w4a8, w4a4, fp8, mxfp4, nvfp4". */
 const char *q_preset_names(void);
 /* The preset's settings; false when `name` is not a preset. calib is the
  * calibration to use for static activations. */

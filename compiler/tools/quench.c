@@ -60,7 +60,7 @@ static const char quant_opts_help[] =
     "  --calib-samples N      use at most N of them (default: all)\n"
     "  --stats FILE           the .qstats statistics file: written when calibrating, reused when it\n"
     "                         exists and --calib is not given\n"
-    "  --preset P             w8a8 (default), w8a8-sym, w4a16, w4a8, fp8, mxfp4, nvfp4\n"
+    "  --preset P             w8a8 (default), w8a8-sym, w4a16, w4a8, w4a4, fp8, mxfp4, nvfp4\n"
     "  --config FILE          per-op/per-tensor settings (docs/quant-config.md)\n"
     "  --calibrator C         minmax, percentile, entropy or mse (default: the preset's)\n"
     "  --percentile X         for --calibrator percentile, e.g. 99.99\n"

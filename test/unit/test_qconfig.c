@@ -29,6 +29,23 @@ static void test_presets(void **state) {
   assert_null(c.a.fmt);
   assert_true(q_preset_get("nvfp4", &calib, &c));
   assert_string_equal(c.w.fmt->name, "nvfp4");
+  assert_int_equal(c.a.mode, Q_ACT_STATIC);
+  /* w4a4: i4 per output channel, MSE-clipped; i4 symmetric per-token
+   * dynamic activations (docs/quantization.md). */
+  assert_true(q_preset_get("w4a4", &calib, &c));
+  assert_string_equal(c.w.fmt->name, "i4");
+  assert_int_equal(c.w.gran, Q_GRAN_CHANNEL);
+  assert_true(c.w.symmetric);
+  assert_int_equal(c.w.clip, Q_WCLIP_MSE);
+  assert_true(c.w.bias_correction);
+  assert_string_equal(c.a.fmt->name, "i4");
+  assert_true(c.a.symmetric);
+  assert_int_equal(c.a.mode, Q_ACT_DYNAMIC);
+  assert_int_equal(q_preset_wclip("w4a4"), Q_WCLIP_MSE);
+  assert_true(q_preset_bias_correction("w4a4"));
+  assert_non_null(strstr(q_preset_names(), "w4a8, w4a4, fp8"));
+  assert_true(q_preset_get("w8a8", &calib, &c));
+  assert_int_equal(c.a.mode, Q_ACT_STATIC);
   assert_false(q_preset_get("w9a9", &calib, &c));
 }
 

@@ -1,0 +1,92 @@
+/* Matching shared by the outlier passes (smoothquant, osplus): see
+ * passes/outlier_util.h. Moved out of passes/smoothquant.c unchanged. */
+#include "passes/outlier_util.h"
+
+#include <stdlib.h>
+
+#include "passes/canon_util.h"
+
+bool outlier_float_const(const IrValue *v) {
+  const IrConst *c = v ? canon_const(v) : NULL;
+  return c && !c->type->quant && ir_elem_is_float(c->type->elem);
+}
+
+typedef struct RefCount {
+  const IrConst *c;
+  int n;
+} RefCount;
+
+static bool count_ref(IrOp *op, void *arg) {
+  RefCount *rc = arg;
+  if (op->kind == IR_OP_CONSTANT) {
+    const IrAttr *a = ir_op_attr(op, "value");
+    if (a && a->kind == IR_ATTR_TENSOR && a->u.tensor == rc->c) rc->n++;
+  }
+  return true;
+}
+
+int outlier_const_refs(IrModule *m, const IrConst *c) {
+  RefCount rc = {c, 0};
+  ir_module_walk(m, count_ref, &rc);
+  return rc.n;
+}
+
+bool outlier_exclusive(IrModule *m, const IrValue *v, const IrOp *user) {
+  if (!outlier_float_const(v) || !canon_one_use(v) || v->uses->user != user) return false;
+  const IrConst *c = canon_const(v);
+  return !c->name || outlier_const_refs(m, c) == 1;
+}
+
+bool outlier_match_consumer(const IrUse *u, const IrValue *x, int64_t k, OutlierTarget *t) {
+  IrOp *op = u->user;
+  if (u->index != 0) return false;
+  bool first;
+  const IrValue *b = op->noperands > 1 ? ir_op_operand(op, 1) : NULL;
+  if (!b || !outlier_float_const(b) || b->type->rank != 2) return false;
+  if (op->kind == IR_OP_MATMUL) {
+    first = true;
+  } else if (op->kind == IR_OP_GEMM) {
+    if (ir_op_attr_int(op, "transA", 0) != 0) return false;
+    first = ir_op_attr_int(op, "transB", 0) == 0;
+  } else {
+    return false;
+  }
+  if (b->type->dims[first ? 0 : 1].size != k || b->type->elem != x->type->elem) return false;
+  *t = (OutlierTarget){op, 1, first};
+  return true;
+}
+
+bool outlier_last_axis_norm(const IrOp *op, const IrValue *x) {
+  int64_t axis = ir_op_attr_int(op, "axis", -1);
+  return axis == -1 || axis == x->type->rank - 1;
+}
+
+bool outlier_candidate(const IrValue *x) {
+  for (const IrUse *u = x->uses; u; u = u->next) {
+    const IrOp *op = u->user;
+    if ((op->kind == IR_OP_MATMUL || op->kind == IR_OP_GEMM) && u->index == 0 && op->noperands > 1 &&
+        outlier_float_const(ir_op_operand(op, 1)))
+      return true;
+  }
+  return false;
+}
+
+double *outlier_consumer_matrix(const OutlierTarget *cons, int ncons, int64_t k, int64_t *n, int64_t *cols) {
+  int64_t total = 0;
+  for (int i = 0; i < ncons; i++) total += ir_type_numel(ir_op_operand(cons[i].op, 1)->type) / k;
+  double *b = calloc((size_t)(k * total), sizeof *b);
+  int64_t col = 0;
+  for (int i = 0; i < ncons; i++) {
+    Tensor *t = tensor_from_const(canon_const(ir_op_operand(cons[i].op, 1)));
+    int64_t nc = t->numel / k;
+    for (int64_t e = 0; e < t->numel; e++) {
+      int64_t j = cons[i].first ? e / nc : e % k, c = cons[i].first ? e % nc : e / k;
+      b[j * total + col + c] = tensor_get_f64(t, e);
+    }
+    if (cols) cols[i] = nc;
+    col += nc;
+    tensor_free(t);
+  }
+  *n = total;
+  return b;
+}
