@@ -14,11 +14,18 @@
  * broadcasts to its operand ([.., M, 1] / [.., 1, N]). Padding contributes
  * zeros after the zero point is subtracted, as in the reference. Conv
  * geometry (strides, dilations, pads, auto_pad, group) comes from
- * dense_util's win_geom, shared with Conv. */
+ * dense_util's win_geom, shared with Conv.
+ *
+ * Fast path: u8/i8 operands (any mix) with same-typed zero points shift to
+ * values in [-255, 255], held as int16 and multiplied by gemm_i16_exact
+ * (int32 block sums, exact); convolutions go through im2col. Every other
+ * type uses the int64 loops below. Test: test/unit/test_k_qlinear_fast.c. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "interp/dense_util.h"
+#include "interp/gemm_i32.h"
 
 /* t - zp as int64 into out. zp: NULL, one element, 1-D along axis (axis
  * >= 0), or a tensor broadcasting to t's shape. */
@@ -207,6 +214,95 @@ static void imat_acc(const IMat *g, const int64_t *a, const int64_t *b, int64_t 
   }
 }
 
+/* ---- fast path: 8-bit operands, int16 + exact int32 GEMM ------------ */
+
+static bool is_8bit(IrElem e) { return e == IR_ELEM_U8 || e == IR_ELEM_I8; }
+
+/* im2col of one group's cg channels (int16, padding 0): rows (c, k0, k1,
+ * k2), columns the output positions; as im2col_f32 in k_conv.c. */
+static void im2col_i16(const int16_t *x, int64_t cg, const G3 *g, int16_t *col) {
+  int64_t isp = prod3(g->in), o12 = g->out[1] * g->out[2];
+  for (int64_t c = 0; c < cg; c++)
+    for (int64_t k0 = 0; k0 < g->k[0]; k0++)
+      for (int64_t k1 = 0; k1 < g->k[1]; k1++)
+        for (int64_t k2 = 0; k2 < g->k[2]; k2++) {
+          int64_t off2 = k2 * g->d[2] - g->p[2], lo, hi;
+          valid_range(g->out[2], g->s[2], off2, g->in[2], &lo, &hi);
+          for (int64_t o0 = 0; o0 < g->out[0]; o0++, col += o12) {
+            int64_t i0 = o0 * g->s[0] + k0 * g->d[0] - g->p[0];
+            if (i0 < 0 || i0 >= g->in[0]) {
+              memset(col, 0, (size_t)o12 * sizeof *col);
+              continue;
+            }
+            for (int64_t o1 = 0; o1 < g->out[1]; o1++) {
+              int64_t i1 = o1 * g->s[1] + k1 * g->d[1] - g->p[1];
+              int16_t *cr = col + o1 * g->out[2];
+              if (i1 < 0 || i1 >= g->in[1]) {
+                memset(cr, 0, (size_t)g->out[2] * sizeof *cr);
+                continue;
+              }
+              const int16_t *xr = x + c * isp + (i0 * g->in[1] + i1) * g->in[2];
+              for (int64_t o2 = 0; o2 < lo; o2++) cr[o2] = 0;
+              if (g->s[2] == 1 && hi > lo)
+                memcpy(cr + lo, xr + lo + off2, (size_t)(hi - lo) * sizeof *cr);
+              else
+                for (int64_t o2 = lo; o2 < hi; o2++) cr[o2] = xr[o2 * g->s[2] + off2];
+              for (int64_t o2 = hi; o2 < g->out[2]; o2++) cr[o2] = 0;
+            }
+          }
+        }
+}
+
+/* iconv_acc on int16 operands: per batch and group, W_g [mg x cg*ksz] times
+ * the im2col patches [cg*ksz x osp] lands in acc's [mg x osp] block. */
+static bool iconv_acc_fast(const IConv *cv, const int16_t *x, const int16_t *w, int64_t *acc) {
+  const G3 *g = &cv->g;
+  int64_t cg = cv->c / cv->group, mg = cv->m / cv->group, isp = prod3(g->in), osp = prod3(g->out);
+  int64_t kg = cg * prod3(g->k);
+  bool pointwise = prod3(g->k) == 1 && isp == osp;
+  for (int j = 0; j < 3; j++) pointwise = pointwise && g->s[j] == 1 && g->p[j] == 0;
+  int16_t *col = pointwise ? NULL : malloc((size_t)(kg * osp + 1) * sizeof *col);
+  if (!pointwise && !col) return false;
+  bool ok = true;
+  for (int64_t b = 0; ok && b < cv->n; b++)
+    for (int64_t gi = 0; ok && gi < cv->group; gi++) {
+      const int16_t *xg = x + (b * cv->c + gi * cg) * isp;
+      if (!pointwise) im2col_i16(xg, cg, g, col);
+      ok = gemm_i16_exact(mg, osp, kg, w + gi * mg * kg, kg, pointwise ? xg : col, osp,
+                          acc + (b * cv->m + gi * mg) * osp, osp);
+    }
+  free(col);
+  return ok;
+}
+
+/* imat_acc on int16 operands. */
+static bool imat_acc_fast(const IMat *g, const int16_t *a, const int16_t *b, int64_t *acc) {
+  int64_t idx[TENSOR_MAX_RANK] = {0};
+  for (int64_t t = 0; t < g->nbatch; t++) {
+    int64_t ao = 0, bo = 0;
+    for (int32_t d = 0; d < g->brank; d++) ao += idx[d] * g->astr[d], bo += idx[d] * g->bstr[d];
+    if (!gemm_i16_exact(g->m, g->n, g->kk, a + ao * g->m * g->kk, g->kk, b + bo * g->kk * g->n, g->n,
+                        acc + t * g->m * g->n, g->n))
+      return false;
+    for (int32_t d = g->brank - 1; d >= 0 && ++idx[d] == g->ydims[d]; d--) idx[d] = 0;
+  }
+  return true;
+}
+
+/* The shifted int64 operands narrowed to int16 (they lie in [-255, 255]
+ * when both operand and zero point are 8-bit of one type) and multiplied
+ * exactly; false only for lack of memory. */
+static bool iprod_acc_fast(bool conv, const IConv *cv, const IMat *mm, const int64_t *as, int64_t na, const int64_t *bs, int64_t nb,
+                           int64_t *acc) {
+  int16_t *a16 = malloc((size_t)(na + nb + 1) * sizeof *a16), *b16 = a16 ? a16 + na : NULL;
+  if (!a16) return false;
+  for (int64_t i = 0; i < na; i++) a16[i] = (int16_t)as[i];
+  for (int64_t i = 0; i < nb; i++) b16[i] = (int16_t)bs[i];
+  bool ok = conv ? iconv_acc_fast(cv, a16, b16, acc) : imat_acc_fast(mm, a16, b16, acc);
+  free(a16);
+  return ok;
+}
+
 /* ---- the four ops -------------------------------------------------- */
 
 /* The geometry of an integer product: a convolution (x, w) or a matmul
@@ -257,8 +353,10 @@ static int64_t *iprod_acc(KernelCtx *k, const IProd *p, const Tensor *a, const T
   if (!ok) kernel_fail(k, "out of memory");
   int32_t aaxis = p->conv || a->rank < 2 ? -1 : a->rank - 2, baxis = p->conv ? 0 : b->rank < 2 ? -1 : b->rank - 1;
   ok = ok && shift_zp(k, a, az, aaxis, p->conv ? "x" : "A", as) && shift_zp(k, b, bz, baxis, p->conv ? "w" : "B", bs);
-  if (ok && p->conv) iconv_acc(&p->cv, as, bs, acc);
-  if (ok && !p->conv) imat_acc(&p->mm, as, bs, acc);
+  bool fast = is_8bit(a->elem) && is_8bit(b->elem);
+  if (ok && fast && !iprod_acc_fast(p->conv, &p->cv, &p->mm, as, a->numel, bs, b->numel, acc)) ok = kernel_fail(k, "out of memory");
+  if (ok && !fast && p->conv) iconv_acc(&p->cv, as, bs, acc);
+  if (ok && !fast && !p->conv) imat_acc(&p->mm, as, bs, acc);
   free(as);
   free(bs);
   if (!ok) free(acc);
