@@ -617,10 +617,12 @@ static bool setup(Run *r, PassContext *ctx, IrModule *m) {
 
 static bool run(PassContext *ctx, IrModule *m) {
   Run r = {.q = {.ctx = ctx, .m = m}};
+  qz_names_init(&r.q);
   bool ok = setup(&r, ctx, m);
   for (uint32_t i = 0; ok && i < m->nfuncs; i++) ok = run_func(&r, m->funcs[i]);
   if (ok) drop_float_weights(&r);
   q_config_free(&r.q.cfg);
+  strmap_free(&r.q.taken);
   for (int i = 0; i < r.nkeep; i++) free(r.keep[i]);
   free(r.keep);
   free(r.pairs);

@@ -5,6 +5,7 @@
 #define QUENCH_PASSES_QUANTIZE_UTIL_H
 
 #include "interp/tensor.h"
+#include "support/strmap.h"
 #include "pm/pass_manager.h"
 #include "quant/calib.h"
 #include "quant/calib_gram.h"
@@ -19,7 +20,12 @@ typedef struct QzCtx {
   const QStats *stats;   /* calibration statistics (bias correction's E[x]); NULL: none */
   double gptq_damp;      /* GPTQ damping, a fraction of mean(diag H) */
   bool gptq_act_order;   /* GPTQ in descending H_ii order */
+  StrMap taken;          /* value names in use: new names never collide (the verifier refuses duplicates) */
 } QzCtx;
+
+/* Fills q->taken with every value name of the module (qz_name keeps it
+ * up to date); strmap_free(&q->taken) when done. */
+void qz_names_init(QzCtx *q);
 
 /* A Constant named after `name` (made unique in the pool) holding t,
  * inserted after *cursor (which then points at it), or before `before`
@@ -28,7 +34,8 @@ IrValue *qz_const(QzCtx *q, IrOp **cursor, IrOp *before, const char *name, const
 /* A new op with one result of type ty named `name`, placed as qz_const. */
 IrOp *qz_op(QzCtx *q, IrOp **cursor, IrOp *before, IrOpKind k, IrValue *const *ins, uint32_t nin, const IrType *ty,
             const char *name);
-/* "BASE.SUFFIX" in the module arena; NULL when base is NULL. */
+/* "BASE.SUFFIX" in the module arena, or "BASE.SUFFIX_N" with the smallest
+ * N that no value of the module has taken; NULL when base is NULL. */
 const char *qz_name(QzCtx *q, const char *base, const char *suffix);
 void qz_set_int(QzCtx *q, IrOp *op, const char *name, int64_t v);
 

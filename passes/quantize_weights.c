@@ -33,10 +33,31 @@
 
 const char *qz_name(QzCtx *q, const char *base, const char *suffix) {
   if (!base) return NULL;
-  size_t n = strlen(base) + strlen(suffix) + 2;
+  size_t n = strlen(base) + strlen(suffix) + 24;
   char *s = arena_alloc(&q->m->arena, n);
   snprintf(s, n, "%s.%s", base, suffix);
+  for (unsigned i = 1; strmap_get(&q->taken, s); i++) snprintf(s, n, "%s.%s_%u", base, suffix, i);
+  strmap_put(&q->taken, s, s);
   return s;
+}
+
+static void take(QzCtx *q, const IrValue *v) {
+  if (v->name) strmap_put(&q->taken, v->name, (void *)v->name);
+}
+
+static bool take_op_names(IrOp *op, void *arg) {
+  QzCtx *q = arg;
+  for (uint32_t i = 0; i < op->nresults; i++) take(q, op->results[i]);
+  for (uint32_t i = 0; i < op->nregions; i++)
+    for (uint32_t j = 0; j < op->regions[i]->nargs; j++) take(q, op->regions[i]->args[j]);
+  return true;
+}
+
+void qz_names_init(QzCtx *q) {
+  strmap_init(&q->taken);
+  for (uint32_t i = 0; i < q->m->nfuncs; i++)
+    for (uint32_t j = 0; j < q->m->funcs[i]->body->nargs; j++) take(q, q->m->funcs[i]->body->args[j]);
+  ir_module_walk(q->m, take_op_names, q);
 }
 
 static void place(IrOp **cursor, IrOp *before, IrOp *op) {
