@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { JB = 64, KC = 256, MR = 4 };
+enum { JB = 32, KC = 256, MR = 4 };
 _Static_assert((int64_t)KC * GEMM_I16_MAX_ABS * GEMM_I16_MAX_ABS < INT32_MAX, "int32 block sum may overflow");
 
 /* Rows 0..3 of A (from a, row stride lda) times the kc x JB panel bp,

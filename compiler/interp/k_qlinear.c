@@ -289,18 +289,25 @@ static bool imat_acc_fast(const IMat *g, const int16_t *a, const int16_t *b, int
   return true;
 }
 
-/* The shifted int64 operands narrowed to int16 (they lie in [-255, 255]
- * when both operand and zero point are 8-bit of one type) and multiplied
- * exactly; false only for lack of memory. */
-static bool iprod_acc_fast(bool conv, const IConv *cv, const IMat *mm, const int64_t *as, int64_t na, const int64_t *bs, int64_t nb,
-                           int64_t *acc) {
-  int16_t *a16 = malloc((size_t)(na + nb + 1) * sizeof *a16), *b16 = a16 ? a16 + na : NULL;
-  if (!a16) return false;
-  for (int64_t i = 0; i < na; i++) a16[i] = (int16_t)as[i];
-  for (int64_t i = 0; i < nb; i++) b16[i] = (int16_t)bs[i];
-  bool ok = conv ? iconv_acc_fast(cv, a16, b16, acc) : imat_acc_fast(mm, a16, b16, acc);
-  free(a16);
-  return ok;
+/* t - zp straight into int16 for 8-bit t whose zero point is absent, one
+ * element of t's type or 1-D along axis (what lower-int emits); false for
+ * anything else, which goes through shift_zp and its checks instead. */
+static bool shift_i16(const Tensor *t, const Tensor *zp, int32_t axis, int16_t *out) {
+  if (zp && zp->elem != t->elem) return false;
+  bool per_axis = zp && zp->numel != 1;
+  if (per_axis && !(zp->rank == 1 && axis >= 0 && zp->dims[0] == t->dims[axis])) return false;
+  if (t->numel == 0) return true;
+  int64_t inner = per_axis ? dense_span(t, axis + 1, t->rank) : t->numel, nz = per_axis ? zp->numel : 1;
+  const uint8_t *u = t->data;
+  const int8_t *sg = t->data;
+  for (int64_t base = 0, zi = 0; base < t->numel; base += inner, zi = zi + 1 == nz ? 0 : zi + 1) {
+    int16_t z = zp ? (int16_t)tensor_get_i64(zp, zi) : 0;
+    if (t->elem == IR_ELEM_U8)
+      for (int64_t r = 0; r < inner; r++) out[base + r] = (int16_t)(u[base + r] - z);
+    else
+      for (int64_t r = 0; r < inner; r++) out[base + r] = (int16_t)(sg[base + r] - z);
+  }
+  return true;
 }
 
 /* ---- the four ops -------------------------------------------------- */
@@ -347,18 +354,37 @@ static int64_t *iprod_acc(KernelCtx *k, const IProd *p, const Tensor *a, const T
     kernel_fail(k, "x zero point must have one element");
     return NULL;
   }
-  int64_t *as = malloc((size_t)(a->numel + 1) * sizeof *as), *bs = malloc((size_t)(b->numel + 1) * sizeof *bs);
   int64_t *acc = malloc((size_t)(nacc + 1) * sizeof *acc);
-  bool ok = as && bs && acc;
-  if (!ok) kernel_fail(k, "out of memory");
+  if (!acc) {
+    kernel_fail(k, "out of memory");
+    return NULL;
+  }
   int32_t aaxis = p->conv || a->rank < 2 ? -1 : a->rank - 2, baxis = p->conv ? 0 : b->rank < 2 ? -1 : b->rank - 1;
-  ok = ok && shift_zp(k, a, az, aaxis, p->conv ? "x" : "A", as) && shift_zp(k, b, bz, baxis, p->conv ? "w" : "B", bs);
-  bool fast = is_8bit(a->elem) && is_8bit(b->elem);
-  if (ok && fast && !iprod_acc_fast(p->conv, &p->cv, &p->mm, as, a->numel, bs, b->numel, acc)) ok = kernel_fail(k, "out of memory");
-  if (ok && !fast && p->conv) iconv_acc(&p->cv, as, bs, acc);
-  if (ok && !fast && !p->conv) imat_acc(&p->mm, as, bs, acc);
-  free(as);
-  free(bs);
+  /* Fast path: both operands 8-bit, so every shifted value is in
+   * [-255, 255] (a zero point must have its operand's type). */
+  bool fast = is_8bit(a->elem) && is_8bit(b->elem), ok = true;
+  int16_t *a16 = fast ? malloc((size_t)(a->numel + b->numel + 1) * sizeof *a16) : NULL;
+  int16_t *b16 = a16 ? a16 + a->numel : NULL;
+  if (fast && !a16) ok = kernel_fail(k, "out of memory");
+  if (ok && fast && !(shift_i16(a, az, aaxis, a16) && shift_i16(b, bz, baxis, b16))) {
+    /* Another zero-point shape: the generic shift (and its errors), narrowed. */
+    int64_t *as = malloc((size_t)(a->numel + b->numel + 1) * sizeof *as), *bs = as ? as + a->numel : NULL;
+    ok = as ? shift_zp(k, a, az, aaxis, p->conv ? "x" : "A", as) && shift_zp(k, b, bz, baxis, p->conv ? "w" : "B", bs)
+            : kernel_fail(k, "out of memory");
+    for (int64_t i = 0; ok && i < a->numel + b->numel; i++) a16[i] = (int16_t)as[i];
+    free(as);
+  }
+  if (ok && fast && !(p->conv ? iconv_acc_fast(&p->cv, a16, b16, acc) : imat_acc_fast(&p->mm, a16, b16, acc)))
+    ok = kernel_fail(k, "out of memory");
+  free(a16);
+  if (ok && !fast) {
+    int64_t *as = malloc((size_t)(a->numel + b->numel + 1) * sizeof *as), *bs = as ? as + a->numel : NULL;
+    ok = as ? shift_zp(k, a, az, aaxis, p->conv ? "x" : "A", as) && shift_zp(k, b, bz, baxis, p->conv ? "w" : "B", bs)
+            : kernel_fail(k, "out of memory");
+    if (ok && p->conv) iconv_acc(&p->cv, as, bs, acc);
+    if (ok && !p->conv) imat_acc(&p->mm, as, bs, acc);
+    free(as);
+  }
   if (!ok) free(acc);
   return ok ? acc : NULL;
 }

@@ -5,7 +5,7 @@
  *   ConvInteger:   y[n, m, o] = sum_{c in group, taps} (x[n, c, o*s + t*d - pb] - x_zp)
  *                                 (w[m, c, t] - w_zp[m]), taps in the padding skipped
  * computed with plain int64 loops. Shapes and values come from a seeded
- * LCG: K = 1, K not a multiple of the 64-column panel or the 256 k block,
+ * LCG: K = 1, K not a multiple of the 32-column panel or the 256 k block,
  * batch dims with broadcasting, groups, depthwise, pads/strides/dilations,
  * 1-D/2-D/3-D convolutions, per-channel zero points and every u8/i8 mix.
  * Plus one long dot (K = 40000) whose exact sum exceeds int32, through
@@ -49,7 +49,7 @@ static void expect_i32(const Tensor *y, int32_t rank, const int64_t *dims, const
 /* One MatMulInteger case: A [ba.., m, k] x B [bb.., k, n] with batch dims
  * ba/bb (each 0 or 1 dims, broadcasting), zero points per row/column or
  * scalar. */
-static void matmul_case(int64_t m, int64_t k, int64_t n, int64_t ba, int64_t bb, bool per_axis) {
+static void matmul_case_z(int64_t m, int64_t k, int64_t n, int64_t ba, int64_t bb, bool per_axis, int32_t zp_rank) {
   IrElem ea = pick8(), eb = pick8();
   int64_t ad[3], bd[3];
   int32_t ar = 0, br = 0;
@@ -57,8 +57,12 @@ static void matmul_case(int64_t m, int64_t k, int64_t n, int64_t ba, int64_t bb,
   ad[ar++] = m, ad[ar++] = k;
   if (bb) bd[br++] = bb;
   bd[br++] = k, bd[br++] = n;
-  int64_t az_n = per_axis ? m : 1, bz_n = per_axis ? n : 1;
-  Tensor *in[4] = {rand_t(ea, ar, ad), rand_t(eb, br, bd), rand_t(ea, per_axis, &az_n), rand_t(eb, per_axis, &bz_n)};
+  /* zero points: scalar, 1-D per row / column, or (zp_rank 2) [m, 1] and
+   * [1, n], which broadcast through the generic shift. */
+  int32_t zr = per_axis ? zp_rank : 0;
+  int64_t azd[2] = {m, 1}, bzd[2] = {zr == 2 ? 1 : n, n};
+  Tensor *in[4] = {rand_t(ea, ar, ad), rand_t(eb, br, bd), rand_t(ea, zr, azd),
+                   rand_t(eb, zr, zr == 2 ? bzd : bzd + 1)};
   int64_t nb = ba > bb ? ba : bb;
   if (nb == 0) nb = 1;
   int64_t *want = malloc((size_t)(nb * m * n) * sizeof *want);
@@ -89,6 +93,10 @@ static void matmul_case(int64_t m, int64_t k, int64_t n, int64_t ba, int64_t bb,
   for (int i = 0; i < 4; i++) tensor_free(in[i]);
 }
 
+static void matmul_case(int64_t m, int64_t k, int64_t n, int64_t ba, int64_t bb, bool per_axis) {
+  matmul_case_z(m, k, n, ba, bb, per_axis, 1);
+}
+
 static void test_matmul_fixed_shapes(void **state) {
   (void)state;
   matmul_case(1, 1, 1, 0, 0, false);
@@ -102,6 +110,8 @@ static void test_matmul_fixed_shapes(void **state) {
   matmul_case(3, 20, 5, 2, 0, false); /* B broadcast */
   matmul_case(3, 20, 5, 0, 2, true); /* A broadcast */
   matmul_case(3, 20, 5, 1, 4, false);
+  matmul_case_z(6, 70, 9, 0, 0, true, 2); /* [m, 1] / [1, n] zero points */
+  matmul_case_z(5, 33, 40, 2, 2, true, 2);
 }
 
 static void test_matmul_random(void **state) {
@@ -203,7 +213,8 @@ static void test_conv_fixed_shapes(void **state) {
 static void test_conv_random(void **state) {
   (void)state;
   for (int it = 0; it < 40; it++) {
-    CCase c = {.nsp = (int)rnd(1, 3), .n = rnd(1, 2), .group = rnd(1, 4), .per_channel = rnd(0, 1), .no_zp = !rnd(0, 5)};
+    CCase c = {.nsp = (int)rnd(1, 3), .n = rnd(1, 2), .group = rnd(1, 4)};
+    c.per_channel = rnd(0, 1), c.no_zp = !rnd(0, 5);
     bool dw = !rnd(0, 3);
     c.cg = dw ? 1 : rnd(1, 6), c.mg = dw ? 1 : rnd(1, 6);
     for (int i = 0; i < c.nsp; i++) {
