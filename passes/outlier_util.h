@@ -1,6 +1,7 @@
 /* Matching shared by the outlier passes that fold per-channel factors into
  * a value's producer and its MatMul/Gemm consumers (passes/smoothquant.c,
- * passes/osplus.c): constant checks, the consumer pattern and the
+ * passes/osplus.c; its constant checks also serve rotate.c and split.c):
+ * constant checks, the consumer pattern and the
  * consumers' weights as one K x N matrix. Tested through those passes'
  * lit tests (test/lit/quant/smoothquant*.qir, osplus*.qir). */
 #ifndef QUENCH_PASSES_OUTLIER_UTIL_H

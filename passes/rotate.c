@@ -29,6 +29,7 @@
 
 #include "ops/ops.h"
 #include "passes/canon_util.h"
+#include "passes/outlier_util.h"
 #include "quant/hadamard.h"
 
 #define ROT_MAX 1024
@@ -51,39 +52,6 @@ typedef struct Rot {
   const IrConst **dropped;
   int ndropped;
 } Rot;
-
-static bool float_const(const IrValue *v) {
-  const IrConst *c = canon_const(v);
-  return c && !c->type->quant && ir_elem_is_float(c->type->elem);
-}
-
-typedef struct RefCount {
-  const IrConst *c;
-  int n;
-} RefCount;
-
-static bool count_ref(IrOp *op, void *arg) {
-  RefCount *rc = arg;
-  if (op->kind == IR_OP_CONSTANT) {
-    const IrAttr *a = ir_op_attr(op, "value");
-    if (a && a->kind == IR_ATTR_TENSOR && a->u.tensor == rc->c) rc->n++;
-  }
-  return true;
-}
-
-static int const_refs(IrModule *m, const IrConst *c) {
-  RefCount rc = {c, 0};
-  ir_module_walk(m, count_ref, &rc);
-  return rc.n;
-}
-
-/* v is a float constant read only by `user`, whose tensor no other
- * Constant op refers to: rewriting it changes nothing else. */
-static bool exclusive(IrModule *m, const IrValue *v, const IrOp *user) {
-  if (!float_const(v) || !canon_one_use(v) || v->uses->user != user) return false;
-  const IrConst *c = canon_const(v);
-  return !c->name || const_refs(m, c) == 1;
-}
 
 static const char *vname(const IrValue *v) { return v->name ? v->name : "?"; }
 
@@ -112,7 +80,7 @@ static bool push(IrOp **list, int *n, IrOp *op) {
 static bool is_writer(const Rot *r, const IrValue *v) {
   if (v->kind != IR_VALUE_RESULT || v->def->kind != IR_OP_MATMUL || !canon_one_use(v)) return false;
   const IrValue *w = ir_op_operand(v->def, 1);
-  return float_const(w) && w->type->rank == 2 && w->type->dims[1].size == r->d;
+  return outlier_float_const(w) && w->type->rank == 2 && w->type->dims[1].size == r->d;
 }
 
 static bool add_stream(Rot *r, IrValue *v, const IrOp *at) {
@@ -137,7 +105,7 @@ static bool visit_producer(Rot *r, IrValue *v) {
   if (p->kind == IR_OP_GATHER) {
     const IrValue *e = ir_op_operand(p, 0);
     int64_t axis = ir_op_attr_int(p, "axis", 0);
-    if (axis != 0 || !exclusive(r->m, e, p) || e->type->rank != 2 || e->type->dims[1].size != r->d)
+    if (axis != 0 || !outlier_exclusive(r->m, e, p) || e->type->rank != 2 || e->type->dims[1].size != r->d)
       return decline(r, p, "declined-structure",
                      "residual value '%s' is gathered from '%s', not a [rows, width] constant used only there",
                      vname(v), vname(e));
@@ -148,7 +116,7 @@ static bool visit_producer(Rot *r, IrValue *v) {
     for (uint32_t i = 0; i < 2; i++) {
       IrValue *o = ir_op_operand(p, i);
       if (is_writer(r, o)) {
-        if (!exclusive(r->m, ir_op_operand(o->def, 1), o->def))
+        if (!outlier_exclusive(r->m, ir_op_operand(o->def, 1), o->def))
           return decline(r, o->def, "declined-shared-weight", "the weight of writer '%s' is also used elsewhere%s",
                          vname(o), "");
         if (!push(r->writers, &r->nwriters, o->def))
@@ -187,7 +155,7 @@ static bool visit_users(Rot *r, IrValue *v) {
  * user of its output a MatMul with a constant [d, N] weight of its own. */
 static bool visit_norm(Rot *r, IrOp *n) {
   IrValue *g = ir_op_operand(n, 1), *y = n->results[0];
-  if (!exclusive(r->m, g, n) || ir_type_numel(g->type) != r->d)
+  if (!outlier_exclusive(r->m, g, n) || ir_type_numel(g->type) != r->d)
     return decline(r, n, "declined-structure",
                    "the scale '%s' of RMSNormalization '%s' is not a constant of width elements used only there",
                    vname(g), vname(y));
@@ -195,11 +163,11 @@ static bool visit_norm(Rot *r, IrOp *n) {
   for (const IrUse *u = y->uses; u; u = u->next) {
     IrOp *op = u->user;
     const IrValue *b = op->kind == IR_OP_MATMUL ? ir_op_operand(op, 1) : NULL;
-    if (!b || u->index != 0 || !float_const(b) || b->type->rank != 2 || b->type->dims[0].size != r->d)
+    if (!b || u->index != 0 || !outlier_float_const(b) || b->type->rank != 2 || b->type->dims[0].size != r->d)
       return decline(r, op, "declined-reader",
                      "RMSNormalization output '%s' is read by %s, not a MatMul with constant weights",
                      vname(y), op->kind == IR_OP_RETURN ? "return" : ops_name(op->kind));
-    if (!exclusive(r->m, b, op))
+    if (!outlier_exclusive(r->m, b, op))
       return decline(r, op, "declined-shared-weight", "the weight '%s' of reader '%s' is also used elsewhere", vname(b),
                      vname(op->results[0]));
     if (!push(r->readers, &r->nreaders, op))
@@ -406,7 +374,7 @@ static bool run(PassContext *ctx, IrModule *m) {
     r->ctx = ctx, r->m = m;
     run_func(r, m->funcs[i], &o);
     for (int k = 0; k < r->ndropped; k++)
-      if (const_refs(m, r->dropped[k]) == 0) ir_module_remove_const(m, r->dropped[k]);
+      if (outlier_const_refs(m, r->dropped[k]) == 0) ir_module_remove_const(m, r->dropped[k]);
     free(r->dropped);
     free(r);
   }

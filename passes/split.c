@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "passes/canon_util.h"
+#include "passes/outlier_util.h"
 #include "quant/kmeans.h"
 
 #define MAX_NODES 256
@@ -63,32 +64,12 @@ static bool float_const(const IrValue *v) {
   return c && !c->type->quant && ir_elem_is_float(c->type->elem) && ir_type_numel(c->type) > 0;
 }
 
-typedef struct RefCount {
-  const IrConst *c;
-  int n;
-} RefCount;
-
-static bool count_ref(IrOp *op, void *arg) {
-  RefCount *rc = arg;
-  if (op->kind == IR_OP_CONSTANT) {
-    const IrAttr *a = ir_op_attr(op, "value");
-    if (a && a->kind == IR_ATTR_TENSOR && a->u.tensor == rc->c) rc->n++;
-  }
-  return true;
-}
-
-static int const_refs(IrModule *m, const IrConst *c) {
-  RefCount rc = {c, 0};
-  ir_module_walk(m, count_ref, &rc);
-  return rc.n;
-}
-
 /* v is read only by `user`, once, and no other Constant op refers to its
  * pool tensor: replacing it cannot change another op. */
 static bool exclusive(IrModule *m, const IrValue *v, const IrOp *user) {
   if (!canon_one_use(v) || v->uses->user != user) return false;
   const IrConst *c = canon_const(v);
-  return !c->name || const_refs(m, c) == 1;
+  return !c->name || outlier_const_refs(m, c) == 1;
 }
 
 static bool is_layer_kind(IrOpKind k) { return k == IR_OP_MATMUL || k == IR_OP_GEMM || k == IR_OP_CONV; }
@@ -407,7 +388,7 @@ static bool run(PassContext *ctx, IrModule *m) {
   }
   for (int i = 0; ok && i < n; i++) split_layer(&r, &r.layers[i]);
   for (int i = 0; i < r.ndropped; i++)
-    if (const_refs(m, r.dropped[i]) == 0) ir_module_remove_const(m, r.dropped[i]);
+    if (outlier_const_refs(m, r.dropped[i]) == 0) ir_module_remove_const(m, r.dropped[i]);
   free(r.dropped), free(r.layers), free(r.nodes_buf);
   return ok;
 }
