@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "passes/canon_util.h"
+#include "passes/outlier_util.h"
 #include "quant/calib.h"
 
 /* ---- a set of ops (open addressing on the pointer) ---------------------- */
@@ -394,15 +395,8 @@ static bool setup(Run *r) {
   r->bits = (int)quench_pass_option_int(r->ctx, "bits");
   r->rng = (uint64_t)quench_pass_option_int(r->ctx, "seed");
   r->include_head = quench_pass_option_bool(r->ctx, "include-head");
-  const char *sp = quench_pass_option_string(r->ctx, "stats");
-  if (!*sp) {
-    const IrAttr *a = ir_attrs_find(r->m->attrs, r->m->nattrs, "quench.calib_stats");
-    sp = a && a->kind == IR_ATTR_STRING ? a->u.s : "";
-  }
-  if (!*sp) {
-    quench_pass_error(r->ctx, NULL, "no calibration statistics: give stats=FILE or run calibrate first");
-    return false;
-  }
+  const char *sp = outlier_stats_path(r->ctx, r->m);
+  if (!sp) return false;
   r->path = sp;
   return q_stats_read(&r->stats, sp, r->ctx->diag);
 }

@@ -355,15 +355,8 @@ static bool setup(Run *r) {
     return false;
   }
   r->steps = (int)steps;
-  const char *sp = quench_pass_option_string(r->ctx, "stats");
-  if (!*sp) {
-    const IrAttr *a = ir_attrs_find(r->m->attrs, r->m->nattrs, "quench.calib_stats");
-    sp = a && a->kind == IR_ATTR_STRING ? a->u.s : "";
-  }
-  if (!*sp) {
-    quench_pass_error(r->ctx, NULL, "no calibration statistics: give stats=FILE or run calibrate first");
-    return false;
-  }
+  const char *sp = outlier_stats_path(r->ctx, r->m);
+  if (!sp) return false;
   r->path = sp;
   return q_stats_read_gram(&r->stats, &r->grams, sp, r->ctx->diag);
 }

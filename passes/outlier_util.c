@@ -90,3 +90,16 @@ double *outlier_consumer_matrix(const OutlierTarget *cons, int ncons, int64_t k,
   *n = total;
   return b;
 }
+
+const char *outlier_stats_path(PassContext *ctx, const IrModule *m) {
+  const char *sp = quench_pass_option_string(ctx, "stats");
+  if (!*sp) {
+    const IrAttr *a = ir_attrs_find(m->attrs, m->nattrs, "quench.calib_stats");
+    sp = a && a->kind == IR_ATTR_STRING ? a->u.s : "";
+  }
+  if (!*sp) {
+    quench_pass_error(ctx, NULL, "no calibration statistics: give stats=FILE or run calibrate first");
+    return NULL;
+  }
+  return sp;
+}

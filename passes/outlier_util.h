@@ -1,6 +1,7 @@
 /* Matching shared by the outlier passes that fold per-channel factors into
  * a value's producer and its MatMul/Gemm consumers (passes/smoothquant.c,
- * passes/osplus.c; its constant checks also serve rotate.c and split.c):
+ * passes/osplus.c; its constant checks also serve rotate.c and split.c, its
+ * statistics-file lookup noisyquant.c):
  * constant checks, the consumer pattern and the
  * consumers' weights as one K x N matrix. Tested through those passes'
  * lit tests (test/lit/quant/smoothquant*.qir, osplus*.qir). */
@@ -16,6 +17,11 @@ typedef struct OutlierTarget {
   uint32_t idx;
   bool first;
 } OutlierTarget;
+
+/* The statistics file of a pass with a `stats` option: the option, else
+ * the module attribute quench.calib_stats (set by calibrate). NULL, after
+ * reporting "no calibration statistics...", when neither is set. */
+const char *outlier_stats_path(PassContext *ctx, const IrModule *m);
 
 /* v is a non-quantized float Constant (NULL: false). */
 bool outlier_float_const(const IrValue *v);
