@@ -21,6 +21,7 @@
   X(rotate)                \
   X(noisyquant)            \
   X(osplus)                \
+  X(reparam)               \
   X(quantize)              \
   X(lower_int)             \
   X(bind_shapes)
