@@ -59,8 +59,7 @@ typedef struct Run {
   QGramSet grams;
   bool search;
   int steps;
-  const IrConst **dropped; /* pool constants replaced, removed when unreferenced */
-  int ndropped;
+  OutlierRewriter rw;
 } Run;
 
 
@@ -73,11 +72,6 @@ static bool match_consumer(const IrUse *u, Site *s) {
 }
 
 
-/* A bias constant c with K values along its last dim (any leading dims). */
-static bool channel_bias(const IrValue *c, int64_t k) {
-  return outlier_float_const(c) && c->type->rank >= 1 && c->type->dims[c->type->rank - 1].size == k;
-}
-
 /* The linear producer p (MatMul/Gemm with constant W whose output columns
  * are X's channels): W and a Gemm bias. */
 static bool match_linear(Site *s, IrOp *p) {
@@ -89,7 +83,7 @@ static bool match_linear(Site *s, IrOp *p) {
   s->prod[s->nprod++] = (Target){p, 1, wfirst};
   IrValue *c = p->kind == IR_OP_GEMM && p->noperands > 2 ? ir_op_operand(p, 2) : NULL;
   if (c) {
-    if (!channel_bias(c, s->k)) return false;
+    if (!outlier_channel_bias(c, s->k)) return false;
     if (ir_op_attr_float(p, "beta", 1.0f) == 1.0f) s->shift = s->nprod;
     s->prod[s->nprod++] = (Target){p, 2, false};
   }
@@ -120,7 +114,7 @@ static bool match_producer(Site *s) {
      * a linear layer); otherwise (a decomposed LayerNorm's beta) shift only. */
     for (uint32_t i = 0; i < 2; i++) {
       IrValue *v = ir_op_operand(p, i), *c = ir_op_operand(p, 1 - i);
-      if (!channel_bias(c, s->k) || c->type->rank > x->type->rank || !outlier_exclusive(s->m, c, p)) continue;
+      if (!outlier_channel_bias(c, s->k) || c->type->rank > x->type->rank || !outlier_exclusive(s->m, c, p)) continue;
       if (v->kind == IR_VALUE_RESULT && canon_one_use(v) && v->def->kind == IR_OP_MATMUL && match_linear(s, v->def)) {
         s->shift = s->nprod;
       } else {
@@ -171,24 +165,6 @@ static bool act_stats(Run *r, const Site *s, double *lo, double *hi, double *mea
 
 /* ---- rewriting ---------------------------------------------------------------- */
 
-static void replace_operand(Run *r, IrOp *op, uint32_t idx, const Tensor *w) {
-  IrValue *old = ir_op_operand(op, idx);
-  const IrConst *c = canon_const(old);
-  const char *base = c->name ? c->name : old->name ? old->name : "osplus";
-  size_t len = strlen(base) + 5;
-  char *name = malloc(len);
-  snprintf(name, len, "%s.osp", base);
-  IrValue *nv = canon_new_const(r->m, op, name, w);
-  free(name);
-  ir_op_set_operand(op, idx, nv);
-  IrOp *dead = old->def;
-  canon_erase_dead(&dead, 1);
-  if (c->name && dead->parent == NULL) {
-    r->dropped = realloc(r->dropped, (size_t)(r->ndropped + 1) * sizeof *r->dropped);
-    r->dropped[r->ndropped++] = c;
-  }
-}
-
 /* Target t's constant with channel j replaced by (v - sub[j]) / div[j]
  * (divide) or v * div[j]; sub may be NULL. */
 static void rescale(Run *r, const Target *t, int64_t k, const double *sub, const double *f, bool divide) {
@@ -199,56 +175,8 @@ static void rescale(Run *r, const Target *t, int64_t k, const double *sub, const
     double v = tensor_get_f64(w, e) - (sub ? sub[j] : 0.0);
     tensor_set_f64(w, e, divide ? v / f[j] : v * f[j]);
   }
-  replace_operand(r, t->op, t->idx, w);
+  outlier_replace_operand(&r->rw, t->op, t->idx, w);
   tensor_free(w);
-}
-
-/* Adds corr[0..n) along the last axis of consumer op's result: into a
- * Gemm's C (beta 1) or the constant of an Add the result alone feeds, else
- * through a new Add after op. */
-static void add_bias(Run *r, IrOp *op, int64_t n, const double *corr) {
-  IrValue *y = op->results[0];
-  IrOp *holder = NULL;
-  uint32_t idx = 0;
-  if (op->kind == IR_OP_GEMM && op->noperands > 2 && ir_op_operand(op, 2) &&
-      ir_op_attr_float(op, "beta", 1.0f) == 1.0f && channel_bias(ir_op_operand(op, 2), n) &&
-      outlier_exclusive(r->m, ir_op_operand(op, 2), op)) {
-    holder = op, idx = 2;
-  } else if (canon_one_use(y) && y->uses->user->kind == IR_OP_ADD) {
-    IrOp *add = y->uses->user;
-    IrValue *c = canon_other(add, y);
-    if (c && c != y && channel_bias(c, n) && c->type->rank <= y->type->rank && c->type->elem == y->type->elem &&
-        outlier_exclusive(r->m, c, add))
-      holder = add, idx = ir_op_operand(add, 0) == y ? 1 : 0;
-  }
-  if (holder) {
-    Tensor *t = tensor_from_const(canon_const(ir_op_operand(holder, idx)));
-    for (int64_t e = 0; e < t->numel; e++) tensor_set_f64(t, e, tensor_get_f64(t, e) + corr[e % n]);
-    replace_operand(r, holder, idx, t);
-    tensor_free(t);
-    return;
-  }
-  Tensor *t = tensor_new(y->type->elem, 1, &n);
-  for (int64_t e = 0; e < n; e++) tensor_set_f64(t, e, corr[e]);
-  const char *base = y->name ? y->name : "osplus";
-  size_t len = strlen(base) + 16;
-  char *name = malloc(len);
-  snprintf(name, len, "%s.shift", base);
-  IrOp *after = op->next;
-  IrValue *c = canon_new_const(r->m, after, name, t);
-  tensor_free(t);
-  IrValue *ins[2] = {y, c};
-  IrOp *add = canon_create(r->m, after, IR_OP_ADD, ins, 2, y->type, NULL);
-  ir_value_replace_all_uses(y, add->results[0]);
-  ir_op_set_operand(add, 0, y);
-  /* The sum stands for the MatMul's old result (statistics, report pairs). */
-  if (y->name) {
-    ir_value_set_name(r->m, add->results[0], y->name);
-    snprintf(name, len, "%s.unshifted", base);
-    ir_value_set_name(r->m, y, name);
-  }
-  free(name);
-  quench_pass_stat_add(r->ctx, "biases-added", 1);
 }
 
 static void migrate(Run *r, const Site *s, const double *z, const double *sc, const double *b, int64_t n,
@@ -269,7 +197,7 @@ static void migrate(Run *r, const Site *s, const double *z, const double *sc, co
       for (int64_t j = 0; j < s->k; j++) v += z[j] * b[j * n + col + c];
       corr[c] = alpha * v;
     }
-    add_bias(r, op, cols[i], corr);
+    outlier_add_bias(&r->rw, op, cols[i], corr);
     col += cols[i];
   }
   free(corr);
@@ -362,14 +290,12 @@ static bool setup(Run *r) {
 }
 
 static bool run(PassContext *ctx, IrModule *m) {
-  Run r = {.ctx = ctx, .m = m};
+  Run r = {.ctx = ctx, .m = m, .rw = {ctx, m, "osp", "shift", "unshifted", "osplus", NULL, 0}};
   q_stats_init(&r.stats);
   q_gram_set_init(&r.grams);
   bool ok = setup(&r);
   for (uint32_t i = 0; ok && i < m->nfuncs; i++) ok = run_func(&r, m->funcs[i]);
-  for (int i = 0; i < r.ndropped; i++)
-    if (outlier_const_refs(m, r.dropped[i]) == 0) ir_module_remove_const(m, r.dropped[i]);
-  free(r.dropped);
+  outlier_rewriter_finish(&r.rw);
   q_stats_free(&r.stats);
   q_gram_set_free(&r.grams);
   return ok;

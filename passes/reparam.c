@@ -32,27 +32,8 @@ typedef struct Run {
   IrModule *m;
   const char *path;
   QStats stats;
-  const IrConst **dropped; /* pool constants replaced, removed when unreferenced */
-  int ndropped;
+  OutlierRewriter rw;
 } Run;
-
-static void replace_operand(Run *r, IrOp *op, uint32_t idx, const Tensor *w) {
-  IrValue *old = ir_op_operand(op, idx);
-  const IrConst *c = canon_const(old);
-  const char *base = c->name ? c->name : old->name ? old->name : "reparam";
-  size_t len = strlen(base) + 5;
-  char *name = malloc(len);
-  snprintf(name, len, "%s.rep", base);
-  IrValue *nv = canon_new_const(r->m, op, name, w);
-  free(name);
-  ir_op_set_operand(op, idx, nv);
-  IrOp *dead = old->def;
-  canon_erase_dead(&dead, 1);
-  if (c->name && dead->parent == NULL) {
-    r->dropped = realloc(r->dropped, (size_t)(r->ndropped + 1) * sizeof *r->dropped);
-    r->dropped[r->ndropped++] = c;
-  }
-}
 
 /* Target t's constant with channel j's values v replaced by v*mul[j] + add[j]
  * (add may be NULL). */
@@ -63,60 +44,8 @@ static void rescale(Run *r, const OutlierTarget *t, int64_t k, const double *mul
     int64_t j = t->first ? e / inner : e % k;
     tensor_set_f64(w, e, tensor_get_f64(w, e) * mul[j] + (add ? add[j] : 0.0));
   }
-  replace_operand(r, t->op, t->idx, w);
+  outlier_replace_operand(&r->rw, t->op, t->idx, w);
   tensor_free(w);
-}
-
-static bool channel_bias(const IrValue *c, int64_t n) {
-  return outlier_float_const(c) && c->type->rank >= 1 && c->type->dims[c->type->rank - 1].size == n;
-}
-
-/* Adds corr[0..n) along the last axis of consumer op's result: into a
- * Gemm's C (beta 1) or the constant of an Add the result alone feeds, else
- * through a new Add after op (as passes/osplus.c). */
-static void add_bias(Run *r, IrOp *op, int64_t n, const double *corr) {
-  IrValue *y = op->results[0];
-  IrOp *holder = NULL;
-  uint32_t idx = 0;
-  if (op->kind == IR_OP_GEMM && op->noperands > 2 && ir_op_operand(op, 2) &&
-      ir_op_attr_float(op, "beta", 1.0f) == 1.0f && channel_bias(ir_op_operand(op, 2), n) &&
-      outlier_exclusive(r->m, ir_op_operand(op, 2), op)) {
-    holder = op, idx = 2;
-  } else if (canon_one_use(y) && y->uses->user->kind == IR_OP_ADD) {
-    IrOp *add = y->uses->user;
-    IrValue *c = canon_other(add, y);
-    if (c && c != y && channel_bias(c, n) && c->type->rank <= y->type->rank && c->type->elem == y->type->elem &&
-        outlier_exclusive(r->m, c, add))
-      holder = add, idx = ir_op_operand(add, 0) == y ? 1 : 0;
-  }
-  if (holder) {
-    Tensor *t = tensor_from_const(canon_const(ir_op_operand(holder, idx)));
-    for (int64_t e = 0; e < t->numel; e++) tensor_set_f64(t, e, tensor_get_f64(t, e) + corr[e % n]);
-    replace_operand(r, holder, idx, t);
-    tensor_free(t);
-    return;
-  }
-  Tensor *t = tensor_new(y->type->elem, 1, &n);
-  for (int64_t e = 0; e < n; e++) tensor_set_f64(t, e, corr[e]);
-  const char *base = y->name ? y->name : "reparam";
-  size_t len = strlen(base) + 16;
-  char *name = malloc(len);
-  snprintf(name, len, "%s.rbias", base);
-  IrOp *after = op->next;
-  IrValue *c = canon_new_const(r->m, after, name, t);
-  tensor_free(t);
-  IrValue *ins[2] = {y, c};
-  IrOp *add = canon_create(r->m, after, IR_OP_ADD, ins, 2, y->type, NULL);
-  ir_value_replace_all_uses(y, add->results[0]);
-  ir_op_set_operand(add, 0, y);
-  /* The sum stands for the MatMul's old result (statistics, report pairs). */
-  if (y->name) {
-    ir_value_set_name(r->m, add->results[0], y->name);
-    snprintf(name, len, "%s.unbiased", base);
-    ir_value_set_name(r->m, y, name);
-  }
-  free(name);
-  quench_pass_stat_add(r->ctx, "biases-added", 1);
 }
 
 /* r_c and b_c of ALGORITHMS 3(a) from X's channel ranges; false when a
@@ -200,7 +129,7 @@ static void reparam_ln(Run *r, IrOp *ln) {
       for (int64_t j = 0; j < k; j++) v += bb[j] * bm[j * n + col + c];
       corr[c] = alpha * v;
     }
-    add_bias(r, op, cols[i], corr);
+    outlier_add_bias(&r->rw, op, cols[i], corr);
     col += cols[i];
   }
   free(corr), free(bm), free(rr), free(bb), free(inv), free(nb);
@@ -209,7 +138,7 @@ static void reparam_ln(Run *r, IrOp *ln) {
 }
 
 static bool run(PassContext *ctx, IrModule *m) {
-  Run r = {.ctx = ctx, .m = m};
+  Run r = {.ctx = ctx, .m = m, .rw = {ctx, m, "rep", "rbias", "unbiased", "reparam", NULL, 0}};
   q_stats_init(&r.stats);
   const char *sp = outlier_stats_path(ctx, m);
   bool ok = sp && q_stats_read(&r.stats, sp, ctx->diag);
@@ -217,9 +146,7 @@ static bool run(PassContext *ctx, IrModule *m) {
   for (uint32_t i = 0; ok && i < m->nfuncs; i++)
     for (IrOp *op = m->funcs[i]->body->first; op; op = op->next)
       if (op->kind == IR_OP_LAYER_NORM && op->nresults > 0 && outlier_candidate(op->results[0])) reparam_ln(&r, op);
-  for (int i = 0; i < r.ndropped; i++)
-    if (outlier_const_refs(m, r.dropped[i]) == 0) ir_module_remove_const(m, r.dropped[i]);
-  free(r.dropped);
+  outlier_rewriter_finish(&r.rw);
   q_stats_free(&r.stats);
   return ok;
 }
