@@ -14,7 +14,7 @@
 # calibration follows every pass, so each pass sees statistics of its input.
 # Usage: bench/outlier_passes.sh   (env: QUENCH_BUILD=dir holding bin/, default
 #        build; MODELS="outlier stories260k magika_v3_3"; PRESETS="w8a8 w4a8
-#        w4a4"; PASSES="smoothquant osplus rotate split noisyquant"; COMBOS=
+#        w4a4"; PASSES="smoothquant osplus reparam rotate split noisyquant"; COMBOS=
 #        "smoothquant,rotate osplus,rotate ..."; OUTLIER_DIR=an existing build
 #        of the outlier model, else one is made in a temporary folder)
 set -u
@@ -33,7 +33,7 @@ for t in "$opt" "$quench"; do
 done
 models=${MODELS:-"outlier stories260k magika_v3_3"}
 presets=${PRESETS:-"w8a8 w4a8 w4a4"}
-passes=${PASSES:-"smoothquant osplus rotate split noisyquant"}
+passes=${PASSES:-"smoothquant osplus reparam rotate split noisyquant"}
 # The combinations "best" is chosen from (passes run left to right).
 combos=${COMBOS:-"smoothquant,rotate osplus,rotate smoothquant,split rotate,noisyquant smoothquant,rotate,noisyquant osplus,rotate,noisyquant"}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/outlier_passes.XXXXXX") || exit 2
