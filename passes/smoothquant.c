@@ -61,8 +61,7 @@ typedef struct Run {
   bool search;
   double alphas[MAX_ALPHAS];
   int nalphas;
-  const IrConst **dropped; /* pool constants replaced, removed when unreferenced */
-  int ndropped;
+  OutlierRewriter rw;
 } Run;
 
 
@@ -156,29 +155,15 @@ static double *consumer_matrix(const Site *s, int64_t *n) {
 /* Replaces the constant operand of t by a copy with channel j multiplied
  * by f[j] (divided when `divide`), computed in double. */
 static void rescale(Run *r, const Target *t, int64_t k, const double *f, bool divide) {
-  IrValue *old = ir_op_operand(t->op, t->idx);
-  const IrConst *c = canon_const(old);
-  Tensor *w = tensor_from_const(c);
+  Tensor *w = tensor_from_const(canon_const(ir_op_operand(t->op, t->idx)));
   int64_t inner = w->numel / k;
   for (int64_t e = 0; e < w->numel; e++) {
     int64_t j = t->first ? e / inner : e % k;
     double v = tensor_get_f64(w, e);
     tensor_set_f64(w, e, divide ? v / f[j] : v * f[j]);
   }
-  const char *base = c->name ? c->name : old->name ? old->name : "smooth";
-  size_t len = strlen(base) + 4;
-  char *name = malloc(len);
-  snprintf(name, len, "%s.sq", base);
-  IrValue *nv = canon_new_const(r->m, t->op, name, w);
-  free(name);
+  outlier_replace_operand(&r->rw, t->op, t->idx, w);
   tensor_free(w);
-  ir_op_set_operand(t->op, t->idx, nv);
-  IrOp *dead = old->def;
-  canon_erase_dead(&dead, 1);
-  if (c->name && dead->parent == NULL) {
-    r->dropped = realloc(r->dropped, (size_t)(r->ndropped + 1) * sizeof *r->dropped);
-    r->dropped[r->ndropped++] = c;
-  }
 }
 
 static void smooth_value(Run *r, IrOp *at, IrValue *x) {
@@ -281,14 +266,12 @@ static bool setup(Run *r) {
 }
 
 static bool run(PassContext *ctx, IrModule *m) {
-  Run r = {.ctx = ctx, .m = m};
+  Run r = {.ctx = ctx, .m = m, .rw = {ctx, m, "sq", "", "", "smooth", NULL, 0}};
   q_stats_init(&r.stats);
   q_gram_set_init(&r.grams);
   bool ok = setup(&r);
   for (uint32_t i = 0; ok && i < m->nfuncs; i++) ok = run_func(&r, m->funcs[i]);
-  for (int i = 0; i < r.ndropped; i++)
-    if (outlier_const_refs(m, r.dropped[i]) == 0) ir_module_remove_const(m, r.dropped[i]);
-  free(r.dropped);
+  outlier_rewriter_finish(&r.rw);
   q_stats_free(&r.stats);
   q_gram_set_free(&r.grams);
   return ok;

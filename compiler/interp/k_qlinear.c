@@ -218,40 +218,9 @@ static void imat_acc(const IMat *g, const int64_t *a, const int64_t *b, int64_t 
 
 static bool is_8bit(IrElem e) { return e == IR_ELEM_U8 || e == IR_ELEM_I8; }
 
-/* im2col of one group's cg channels (int16, padding 0): rows (c, k0, k1,
- * k2), columns the output positions; as im2col_f32 in k_conv.c. */
-static void im2col_i16(const int16_t *x, int64_t cg, const G3 *g, int16_t *col) {
-  int64_t isp = prod3(g->in), o12 = g->out[1] * g->out[2];
-  for (int64_t c = 0; c < cg; c++)
-    for (int64_t k0 = 0; k0 < g->k[0]; k0++)
-      for (int64_t k1 = 0; k1 < g->k[1]; k1++)
-        for (int64_t k2 = 0; k2 < g->k[2]; k2++) {
-          int64_t off2 = k2 * g->d[2] - g->p[2], lo, hi;
-          valid_range(g->out[2], g->s[2], off2, g->in[2], &lo, &hi);
-          for (int64_t o0 = 0; o0 < g->out[0]; o0++, col += o12) {
-            int64_t i0 = o0 * g->s[0] + k0 * g->d[0] - g->p[0];
-            if (i0 < 0 || i0 >= g->in[0]) {
-              memset(col, 0, (size_t)o12 * sizeof *col);
-              continue;
-            }
-            for (int64_t o1 = 0; o1 < g->out[1]; o1++) {
-              int64_t i1 = o1 * g->s[1] + k1 * g->d[1] - g->p[1];
-              int16_t *cr = col + o1 * g->out[2];
-              if (i1 < 0 || i1 >= g->in[1]) {
-                memset(cr, 0, (size_t)g->out[2] * sizeof *cr);
-                continue;
-              }
-              const int16_t *xr = x + c * isp + (i0 * g->in[1] + i1) * g->in[2];
-              for (int64_t o2 = 0; o2 < lo; o2++) cr[o2] = 0;
-              if (g->s[2] == 1 && hi > lo)
-                memcpy(cr + lo, xr + lo + off2, (size_t)(hi - lo) * sizeof *cr);
-              else
-                for (int64_t o2 = lo; o2 < hi; o2++) cr[o2] = xr[o2 * g->s[2] + off2];
-              for (int64_t o2 = hi; o2 < g->out[2]; o2++) cr[o2] = 0;
-            }
-          }
-        }
-}
+/* im2col of one group's cg channels (int16, padding 0 after the zero point
+ * is subtracted). */
+DEFINE_IM2COL(int16_t, im2col_i16)
 
 /* iconv_acc on int16 operands: per batch and group, W_g [mg x cg*ksz] times
  * the im2col patches [cg*ksz x osp] lands in acc's [mg x osp] block. */

@@ -48,9 +48,9 @@ def output_step(model, name):
     """Largest scale of the nearest Q or DQ upstream of `name` (breadth first)."""
     producer = {o: n for n in model.graph.node for o in n.output}
     consts = constants(model)
-    todo, seen = [name], set()
-    while todo:
-        v = todo.pop(0)
+    queue, seen = [name], set()
+    while queue:
+        v = queue.pop(0)
         if v in seen or v not in producer:
             continue
         seen.add(v)
@@ -59,7 +59,7 @@ def output_step(model, name):
             s = consts.get(n.input[1])
             if s is not None:
                 return float(np.max(np.abs(s.astype(np.float64))))
-        todo.extend(i for i in n.input if i)
+        queue.extend(i for i in n.input if i)
     return None
 
 
