@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "codegen/c/cgen.h"
 #include "interp/tensor.h"
 #include "ir/text.h"
 #include "ir/verifier.h"
@@ -39,6 +40,8 @@ typedef struct Opts {
   bool lower_int, print_pipeline, progress, help;
   /* report */
   const char *data, *quantized, *eval_samples, *task, *task_output, *html, *top, *min_sqnr, *min_agreement;
+  /* compile */
+  const char *target, *weights, *name, *input_shape;
 } Opts;
 
 static void usage_main(FILE *f) {
@@ -47,11 +50,12 @@ static void usage_main(FILE *f) {
         "commands:\n"
         "  quantize MODEL --calib DIR -o OUT   calibrate and quantize a model (.onnx or .qir)\n"
         "  report MODEL --data DIR [--calib DIR] measure the quantized model against the float one\n"
+        "  compile MODEL --calib DIR -o DIR    quantize and compile to a C library (docs/backends/c.md)\n"
         "  help [COMMAND]                      this help, or a command's options\n"
         "\n"
         "  --version                           print the version\n"
         "\n"
-        "'quench help quantize' and 'quench help report' list the options; docs/quench.md is the manual.\n",
+        "'quench help COMMAND' lists a command's options; docs/quench.md is the manual.\n",
         f);
 }
 
@@ -102,40 +106,63 @@ static void usage_report(FILE *f) {
   fputs(quant_opts_help, f);
 }
 
+static void usage_compile(FILE *f) {
+  fputs("usage: quench compile MODEL(.onnx|.qir) --calib DIR [options] -o OUTDIR\n"
+        "\n"
+        "Quantizes MODEL (canonicalize, calibrate, quantize, lower-int), binds its input shapes,\n"
+        "and writes a C library into OUTDIR: NAME.h, NAME.c, the weights, a driver NAME_main.c,\n"
+        "the runtime sources, a Makefile, and NAME.qir (the exact module compiled).\n"
+        "\n"
+        "options:\n"
+        "  -o DIR                 the output folder (created if missing)\n"
+        "  --target T             generic (default), x86-64-avx2, x86-64-avx512vnni, aarch64-dotprod\n"
+        "  --weights W            embed (default: a const array in NAME_weights.c) or blob\n"
+        "                         (NAME.weights, loaded by the caller)\n"
+        "  --name NAME            C prefix and file stem (default: the model file's stem)\n"
+        "  --input-shape LIST     bind input shapes: NAME=DIMS items, e.g. x=1x3x48x192 or\n"
+        "                         batch=1 (default: the first calibration sample's shapes)\n",
+        f);
+  fputs(quant_opts_help, f);
+}
+
 /* ---- command line ------------------------------------------------------------ */
 
 typedef struct Flag {
   const char *name;
   size_t off;   /* offset of the const char * or bool in Opts */
   bool takes;   /* takes a value */
-  bool report;  /* report only */
+  int only;     /* 0: every command; 1: report only; 2: compile only */
 } Flag;
 
-#define F(n, field, takes, rep) {n, offsetof(Opts, field), takes, rep}
+#define F(n, field, takes, only) {n, offsetof(Opts, field), takes, only}
 static const Flag flags[] = {
-    F("-o", output, true, false),
-    F("--calib", calib, true, false),
-    F("--calib-samples", calib_samples, true, false),
-    F("--stats", stats, true, false),
-    F("--preset", preset, true, false),
-    F("--config", config, true, false),
-    F("--calibrator", calibrator, true, false),
-    F("--percentile", percentile, true, false),
-    F("--keep-float", keep_float, true, false),
-    F("--lower-int", lower_int, false, false),
-    F("--print-pipeline", print_pipeline, false, false),
-    F("--progress", progress, false, false),
-    F("--help", help, false, false),
-    F("-h", help, false, false),
-    F("--data", data, true, true),
-    F("--quantized", quantized, true, true),
-    F("--eval-samples", eval_samples, true, true),
-    F("--task", task, true, true),
-    F("--task-output", task_output, true, true),
-    F("--html", html, true, true),
-    F("--top", top, true, true),
-    F("--min-sqnr", min_sqnr, true, true),
-    F("--min-agreement", min_agreement, true, true),
+    F("-o", output, true, 0),
+    F("--calib", calib, true, 0),
+    F("--calib-samples", calib_samples, true, 0),
+    F("--stats", stats, true, 0),
+    F("--preset", preset, true, 0),
+    F("--config", config, true, 0),
+    F("--calibrator", calibrator, true, 0),
+    F("--percentile", percentile, true, 0),
+    F("--keep-float", keep_float, true, 0),
+    F("--lower-int", lower_int, false, 0),
+    F("--print-pipeline", print_pipeline, false, 0),
+    F("--progress", progress, false, 0),
+    F("--help", help, false, 0),
+    F("-h", help, false, 0),
+    F("--data", data, true, 1),
+    F("--quantized", quantized, true, 1),
+    F("--eval-samples", eval_samples, true, 1),
+    F("--task", task, true, 1),
+    F("--task-output", task_output, true, 1),
+    F("--html", html, true, 1),
+    F("--top", top, true, 1),
+    F("--min-sqnr", min_sqnr, true, 1),
+    F("--min-agreement", min_agreement, true, 1),
+    F("--target", target, true, 2),
+    F("--weights", weights, true, 2),
+    F("--name", name, true, 2),
+    F("--input-shape", input_shape, true, 2),
 };
 #undef F
 #define NFLAGS ((int)(sizeof flags / sizeof *flags))
@@ -147,11 +174,15 @@ static int err(const char *cmd, const char *fmt, const char *a, const char *b) {
   return 1;
 }
 
+static bool flag_allowed(const Flag *f, const char *cmd) {
+  return f->only == 0 || (f->only == 1 && strcmp(cmd, "report") == 0) || (f->only == 2 && strcmp(cmd, "compile") == 0);
+}
+
 static int unknown_option(const Opts *o, const char *a) {
   const char *names[NFLAGS];
   int n = 0;
   for (int i = 0; i < NFLAGS; i++)
-    if (!flags[i].report || strcmp(o->cmd, "report") == 0) names[n++] = flags[i].name;
+    if (flag_allowed(&flags[i], o->cmd)) names[n++] = flags[i].name;
   const char *eq = strchr(a, '=');
   const char *s = pass_suggest(names, n, a, eq ? (size_t)(eq - a) : strlen(a));
   if (s) return err(o->cmd, "unknown option '%s'; did you mean '%s'?", a, s);
@@ -175,8 +206,8 @@ static int parse_args(int argc, char **argv, Opts *o) {
       if (a[n] == '\0') fl = &flags[k];
       else if (a[n] == '=' && flags[k].takes) fl = &flags[k], val = a + n + 1;
     }
-    if (fl && fl->report && strcmp(o->cmd, "report") != 0)
-      return err(o->cmd, "option '%s' belongs to 'quench report'%s", fl->name, "");
+    if (fl && !flag_allowed(fl, o->cmd))
+      return err(o->cmd, "option '%s' belongs to 'quench %s'", fl->name, fl->only == 1 ? "report" : "compile");
     if (!fl) return unknown_option(o, a);
     char *field = (char *)o + fl->off;
     if (!fl->takes) {
@@ -409,6 +440,149 @@ static int cmd_quantize(Tool *t, const Opts *o) {
   return ok ? 0 : 1;
 }
 
+/* ---- compile ------------------------------------------------------------------------ */
+
+/* bind-shapes items when --input-shape is not given: every argument with a
+ * dynamic or symbolic dim at the shape of the first calibration sample.
+ * *out NULL: all static. False (reported) when a dim is dynamic and there
+ * is no calibration sample to take it from. */
+static bool default_shapes(const IrModule *m, const char *calib, Diag *d, char **out) {
+  const IrFunc *f = main_func(m);
+  Tensor *in[64] = {0};
+  QSampleSet set = {0};
+  bool have = calib && f && f->body->nargs <= 64 && q_samples_find(calib, f, &set, d) &&
+              q_sample_load(&set, 0, f, in, d);
+  if (calib && f && f->body->nargs <= 64) q_samples_free(&set);
+  Buf b = {0};
+  for (uint32_t i = 0; f && i < f->body->nargs; i++) {
+    const IrValue *a = f->body->args[i];
+    if (ir_type_is_static(a->type) || a->type->rank < 0 || !a->name) continue;
+    put(&b, b.n ? "," : "");
+    put(&b, a->name);
+    put(&b, "=");
+    if (!have || in[i]->rank != a->type->rank) {
+      for (uint32_t j = 0; have && j < f->body->nargs; j++) tensor_free(in[j]);
+      free(b.s);
+      err("compile", "input '%s' has dynamic dims: give --input-shape (e.g. %s=1x...) or --calib to take them "
+          "from the first sample", a->name, a->name);
+      return false;
+    }
+    for (int32_t k = 0; k < a->type->rank; k++) {
+      int64_t v = a->type->dims[k].size >= 0 ? a->type->dims[k].size : in[i]->dims[k];
+      char dd[32];
+      snprintf(dd, sizeof dd, "%s%lld", k ? "x" : "", (long long)v);
+      put(&b, dd);
+    }
+  }
+  for (uint32_t i = 0; have && i < f->body->nargs; i++) tensor_free(in[i]);
+  *out = b.s;
+  return true;
+}
+
+/* The file stem of path: "models/mnist-8.onnx" -> "mnist_8" (a C identifier). */
+static char *stem_name(const char *path) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  char *s = xstrdup(base), *dot = strrchr(s, '.');
+  if (dot && dot != s) *dot = '\0';
+  for (char *p = s; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))) *p = '_';
+  if (s[0] >= '0' && s[0] <= '9') {
+    char *t = xmalloc(strlen(s) + 3);
+    snprintf(t, strlen(s) + 3, "m_%s", s);
+    free(s);
+    s = t;
+  }
+  return s;
+}
+
+/* mkdir -p: each missing folder of path; 0 or -1 with errno. */
+static int mkdir_p(const char *path) {
+  char *p = xstrdup(path);
+  int rc = 0;
+  for (char *s = p + 1; rc == 0; s++) {
+    bool end = *s == '\0';
+    if (*s != '/' && !end) continue;
+    *s = '\0';
+    if (mkdir(p, 0777) != 0 && errno != EEXIST) rc = -1;
+    if (end) break;
+    *s = '/';
+  }
+  free(p);
+  return rc;
+}
+
+static int cmd_compile(Tool *t, const Opts *o) {
+  if (!o->model) return err(o->cmd, "no model given (usage: quench compile MODEL --calib DIR -o OUTDIR)%s%s", "", "");
+  if (!o->output) return err(o->cmd, "no output folder given: add -o OUTDIR%s%s", "", "");
+  if (count_opt(o, "--calib-samples", o->calib_samples, 0) < 0) return 1;
+  if (o->lower_int) return err(o->cmd, "--lower-int is implied by compile%s%s", "", "");
+  CgOptions co = {.outdir = o->output};
+  if (!cg_target_from_name(o->target ? o->target : "generic", &co.target))
+    return err(o->cmd, "unknown target '%s' (generic, x86-64-avx2, x86-64-avx512vnni, aarch64-dotprod)%s", o->target, "");
+  if (o->weights && strcmp(o->weights, "embed") != 0 && strcmp(o->weights, "blob") != 0)
+    return err(o->cmd, "--weights must be embed or blob, not '%s'%s", o->weights, "");
+  co.blob_weights = o->weights && strcmp(o->weights, "blob") == 0;
+  char *name = o->name ? xstrdup(o->name) : stem_name(o->model);
+  co.name = name;
+  struct stat st;
+  bool made_dir = stat(o->output, &st) != 0;
+  if (made_dir && mkdir_p(o->output) != 0) {
+    free(name);
+    return err(o->cmd, "cannot create output folder '%s': %s", o->output, strerror(errno));
+  }
+  size_t pl = strlen(o->output) + strlen(name) + 16;
+  char *stats = xmalloc(pl), *qir = xmalloc(pl);
+  snprintf(stats, pl, "%s/%s.qstats", o->output, name);
+  snprintf(qir, pl, "%s/%s.qir", o->output, name);
+  Opts qo = *o;
+  qo.lower_int = true;
+  char *text = NULL, *pipe = NULL, *shapes = NULL;
+  bool had_stats = file_exists(stats);
+  double t0 = pm_now();
+  IrModule *m = load(o->cmd, o->model, t->d, &text);
+  bool ok = m != NULL;
+  if (ok) {
+    char *base = build_pipeline(&qo, o->stats ? o->stats : stats);
+    if (o->input_shape) shapes = xstrdup(o->input_shape);
+    ok = base != NULL && (o->input_shape || default_shapes(m, o->calib, t->d, &shapes));
+    if (ok) {
+      Buf b = {0};
+      put(&b, base);
+      if (shapes) {
+        bool first = true;
+        put(&b, ",bind-shapes{");
+        put_opt(&b, &first, "shapes", shapes);
+        put(&b, "}");
+      }
+      put(&b, ",canonicalize,dce");
+      pipe = b.s;
+    }
+    free(base);
+  }
+  if (ok && o->print_pipeline) printf("pipeline: %s\n", pipe);
+  if (ok) ok = run_pipeline(t, o->cmd, m, pipe, NULL);
+  double t_quant = pm_now() - t0;
+  if (ok) ok = cg_c_emit(m, &co, t->d) && write_qir(m, qir, t->d);
+  if (ok) {
+    printf("quench compile: %s -> %s/ (target %s, %s weights) in %.2f s (quantize %.2f s, codegen %.2f s)\n",
+           o->model, o->output, cg_target_name(co.target), co.blob_weights ? "blob" : "embedded", pm_now() - t0,
+           t_quant, pm_now() - t0 - t_quant);
+    printf("  build: make -C %s    run: %s/%s_main INPUT...\n", o->output, o->output, name);
+  } else {
+    if (!had_stats && !o->stats) remove(stats);
+    if (made_dir) rmdir(o->output);
+  }
+  ir_module_destroy(m);
+  free(text);
+  free(pipe);
+  free(shapes);
+  free(stats);
+  free(qir);
+  free(name);
+  return ok ? 0 : 1;
+}
+
 /* ---- report ------------------------------------------------------------------------- */
 
 /* Default task: top1 for a 2-D float first output. */
@@ -501,7 +675,8 @@ static int help(const char *topic) {
   if (!topic) usage_main(stdout);
   else if (strcmp(topic, "quantize") == 0) usage_quantize(stdout);
   else if (strcmp(topic, "report") == 0) usage_report(stdout);
-  else return err(NULL, "unknown command '%s' (commands: quantize, report, help)%s", topic, "");
+  else if (strcmp(topic, "compile") == 0) usage_compile(stdout);
+  else return err(NULL, "unknown command '%s' (commands: quantize, report, compile, help)%s", topic, "");
   return 0;
 }
 
@@ -517,9 +692,9 @@ int main(int argc, char **argv) {
     printf("quench %s\n", QUENCH_VERSION);
     return 0;
   }
-  if (strcmp(cmd, "quantize") != 0 && strcmp(cmd, "report") != 0) {
-    const char *names[] = {"quantize", "report", "help"};
-    const char *s = pass_suggest(names, 3, cmd, strlen(cmd));
+  if (strcmp(cmd, "quantize") != 0 && strcmp(cmd, "report") != 0 && strcmp(cmd, "compile") != 0) {
+    const char *names[] = {"quantize", "report", "compile", "help"};
+    const char *s = pass_suggest(names, 4, cmd, strlen(cmd));
     if (s) return err(NULL, "unknown command '%s'; did you mean '%s'?", cmd, s);
     return err(NULL, "unknown command '%s' (see 'quench help')%s", cmd, "");
   }
@@ -532,6 +707,7 @@ int main(int argc, char **argv) {
   Tool t = {.d = &d};
   pass_registry_init(&t.reg);
   if (!pass_registry_add_builtins(&t.reg, &d, diag_loc("quench", 0, 0))) rc = 1;
+  else if (strcmp(cmd, "compile") == 0) rc = cmd_compile(&t, &o);
   else rc = strcmp(cmd, "quantize") == 0 ? cmd_quantize(&t, &o) : cmd_report(&t, &o);
   pass_registry_free(&t.reg);
   return rc;

@@ -26,3 +26,26 @@ if os.path.isdir(shared_models):
     config.available_features.add("shared-models")
 config.substitutions.append(("%models", shared_models))
 config.substitutions.append(("%python", "/usr/bin/python3"))
+
+# The C backend's tests build generated code with this build's compiler and,
+# in the sanitizer build, its sanitizers (test/codegen/check_compiled.sh).
+import shutil
+cg_cflags = ""
+if config.quench_sanitize.upper() in ("ON", "1", "TRUE", "YES"):
+    cg_cflags = "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+config.environment["QUENCH_CG_CC"] = config.quench_c_compiler
+config.environment["QUENCH_CG_CFLAGS"] = cg_cflags
+config.substitutions.append(("%cg_cc", config.quench_c_compiler))
+config.substitutions.append(("%cg_cflags", cg_cflags))
+config.substitutions.append(("%codegen", os.path.join(config.quench_src_root, "test", "codegen")))
+if shutil.which("aarch64-linux-gnu-gcc") and shutil.which("qemu-aarch64"):
+    config.available_features.add("aarch64-cross")
+try:
+    with open("/proc/cpuinfo") as f:
+        flags = f.read()
+    if " avx2" in flags:
+        config.available_features.add("avx2")
+    if " avx512_vnni" in flags and " avx512bw" in flags:
+        config.available_features.add("avx512vnni")
+except OSError:
+    pass

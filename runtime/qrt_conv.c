@@ -1,0 +1,296 @@
+/* Integer convolution (through the GEMM micro-kernel, and direct depthwise)
+ * and matrix multiplication with the fused requantizing epilogue.
+ * Results equal the interpreter's ConvInteger/MatMulInteger followed by
+ * quench.Requantize bit for bit (test/codegen/check_compiled.sh compares them). */
+#include "qrt_conv.h"
+
+#include <string.h>
+
+#include "qrt_gemm.h"
+
+/* Bytes of one packed activation panel on the stack: Kp x NB columns. */
+#define QRT_PANEL_BYTES (96 * 1024)
+/* Longest output row the depthwise kernel accumulates at once. */
+#define QRT_DW_ROW 2048
+
+static size_t out_elem_bytes(const qrt_requant *rq) { return rq ? 1 : 4; }
+
+/* y[r * ld + i] = lut[y[r * ld + i]] over rows x n: the fused chain applied
+ * to a tile just stored (still in cache). */
+static void apply_lut(uint8_t *y, int64_t rows, int64_t n, int64_t ld, const uint8_t *lut) {
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t i = 0; i < n; i++) y[r * ld + i] = lut[y[r * ld + i]];
+}
+
+/* Panel columns for K: a multiple of 16, at least 16, bounded by the stack
+ * panel; never more than the pixels there are. */
+static int64_t panel_cols(int64_t Kp, int64_t P) {
+  int64_t nb = QRT_PANEL_BYTES / Kp / 16 * 16;
+  if (nb < 16) nb = 16;
+  int64_t pp = qrt_round_up(P, 16);
+  return nb < pp ? nb : pp;
+}
+
+/* ---- the padded input ------------------------------------------------------ */
+
+typedef struct pad_job {
+  const qrt_conv *c;
+  const uint8_t *x;
+  uint8_t *dst;
+  int64_t PH, PW, phases; /* phases: SW for the depthwise layout, else 1 */
+  uint8_t in_xor, pad;    /* applied to input bytes; the padding byte */
+} pad_job;
+
+static void pad_planes(void *ctx, int64_t begin, int64_t end) {
+  const pad_job *p = ctx;
+  const qrt_conv *c = p->c;
+  int64_t ph = p->phases, PWs = p->PW / ph;
+  for (int64_t pl = begin; pl < end; pl++) {
+    const uint8_t *src = p->x + pl * c->H * c->W;
+    uint8_t *dst = p->dst + pl * p->PH * p->PW;
+    memset(dst, p->pad, (size_t)(p->PH * p->PW));
+    for (int64_t ih = 0; ih < c->H; ih++) {
+      uint8_t *row = dst + (ih + c->PT) * p->PW;
+      const uint8_t *in = src + ih * c->W;
+      if (ph == 1) {
+        for (int64_t iw = 0; iw < c->W; iw++) row[iw + c->PL] = (uint8_t)(in[iw] ^ p->in_xor);
+      } else {
+        for (int64_t iw = 0; iw < c->W; iw++) {
+          int64_t col = iw + c->PL;
+          row[col % ph * PWs + col / ph] = (uint8_t)(in[iw] ^ p->in_xor);
+        }
+      }
+    }
+  }
+}
+
+static void make_padded(const qrt_conv *c, const uint8_t *x, int64_t phases, uint8_t in_xor, uint8_t pad,
+                        qrt_pool *pool) {
+  pad_job p = {c, x, c->scratch, qrt_conv_padded_h(c), qrt_conv_padded_w(c), phases, in_xor, pad};
+  qrt_parallel_for(pool, c->N * c->C, 1, pad_planes, &p);
+}
+
+/* ---- convolution through GEMM ---------------------------------------------- */
+
+typedef struct conv_job {
+  const qrt_conv *c;
+  const uint8_t *x; /* padded planes PH x PW (or the input itself) */
+  uint8_t *y;
+  int64_t PH, PW;   /* plane size of x */
+  int64_t K, Kp, Mg, Cg, P, nb, tiles_per_img;
+} conv_job;
+
+/* im2col of pixels [p0, p0 + n) of one group's (padded, already XORed)
+ * channels into the K4xN16 panel layout (qrt_gemm.h). Works 16 pixels (one
+ * panel block) at a time: for each k the 16 taps are gathered into a row
+ * (one 16-byte copy when the pixels lie in one output row and the stride is
+ * 1), then four rows are interleaved into the block's 64-byte k-group. */
+static void pack_panel(const conv_job *j, const uint8_t *x, int64_t p0, int64_t n, uint8_t *panel) {
+  const qrt_conv *c = j->c;
+  const uint8_t fill = QRT_PANEL_XOR;
+  int64_t KHW = c->KH * c->KW;
+  for (int64_t q0 = 0; q0 < n; q0 += 16) {
+    int64_t cnt = n - q0 < 16 ? n - q0 : 16;
+    int64_t off0[16];
+    int64_t oh = (p0 + q0) / c->OW, ow = (p0 + q0) % c->OW;
+    int same_row = ow + cnt <= c->OW && c->SW == 1;
+    for (int64_t q = 0; q < cnt; q++) {
+      off0[q] = oh * c->SH * j->PW + ow * c->SW;
+      if (++ow == c->OW) ow = 0, oh++;
+    }
+    uint8_t *blk = panel + (q0 >> 4) * j->Kp * 16;
+    uint8_t rows[4][16];
+    for (int64_t k0 = 0; k0 < j->Kp; k0 += 4) {
+      for (int t = 0; t < 4; t++) {
+        uint8_t *r = rows[t];
+        int64_t k = k0 + t;
+        if (k >= j->K) {
+          memset(r, fill, 16);
+          continue;
+        }
+        int64_t ci = k / KHW, kh = k % KHW / c->KW, kw = k % c->KW;
+        const uint8_t *src = x + ci * j->PH * j->PW + kh * c->DH * j->PW + kw * c->DW;
+        if (same_row) memcpy(r, src + off0[0], (size_t)cnt);
+        else
+          for (int64_t q = 0; q < cnt; q++) r[q] = src[off0[q]];
+        for (int64_t q = cnt; q < 16; q++) r[q] = fill;
+      }
+      uint32_t g[16]; /* little-endian: byte t of pixel q is rows[t][q] */
+      for (int q = 0; q < 16; q++)
+        g[q] = (uint32_t)rows[0][q] | (uint32_t)rows[1][q] << 8 | (uint32_t)rows[2][q] << 16 |
+               (uint32_t)rows[3][q] << 24;
+      memcpy(blk + k0 * 16, g, 64);
+    }
+  }
+}
+
+static void conv_tiles(void *ctx, int64_t begin, int64_t end) {
+  const conv_job *j = ctx;
+  const qrt_conv *c = j->c;
+  _Alignas(64) uint8_t panel[QRT_PANEL_BYTES];
+  size_t eb = out_elem_bytes(c->rq);
+  int64_t panels = (j->P + j->nb - 1) / j->nb;
+  for (int64_t t = begin; t < end; t++) {
+    int64_t img = t / j->tiles_per_img, r = t % j->tiles_per_img, g = r / panels, p0 = r % panels * j->nb;
+    int64_t n = j->P - p0 < j->nb ? j->P - p0 : j->nb;
+    pack_panel(j, j->x + (img * c->C + g * j->Cg) * j->PH * j->PW, p0, n, panel);
+    qrt_requant rq;
+    const qrt_requant *rqp = NULL;
+    if (c->rq) {
+      /* Channels of group g start at g * Mg in the per-channel arrays. */
+      rq = *c->rq;
+      if (rq.bias) rq.bias += g * j->Mg;
+      if (rq.per_channel) {
+        rq.m0 += g * j->Mg;
+        rq.shift += g * j->Mg;
+      }
+      rqp = &rq;
+    }
+    const uint8_t *w = (const uint8_t *)c->w + g * c->w_group_bytes;
+    uint8_t *y = j->y + ((img * c->M + g * j->Mg) * j->P + p0) * eb;
+    qrt_gemm_s8u8(j->Mg, n, j->K, w, panel, rqp, y, j->P);
+    if (c->lut && rqp) apply_lut(y, j->Mg, n, j->P, c->lut);
+  }
+}
+
+void qrt_conv_q8(const qrt_conv *c, const void *x, void *y, qrt_pool *pool) {
+  conv_job j = {.c = c, .x = x, .y = y, .PH = c->H, .PW = c->W};
+  /* Without padding, stride tails or byte flips the input is read as is. */
+  int direct = c->PT == 0 && c->PL == 0 && qrt_conv_padded_h(c) == c->H && qrt_conv_padded_w(c) == c->W &&
+               (c->x_xor ^ QRT_PANEL_XOR) == 0;
+  if (!direct) {
+    make_padded(c, x, 1, (uint8_t)(c->x_xor ^ QRT_PANEL_XOR), (uint8_t)(c->pad ^ QRT_PANEL_XOR), pool);
+    j.x = c->scratch;
+    j.PH = qrt_conv_padded_h(c);
+    j.PW = qrt_conv_padded_w(c);
+  }
+  j.Cg = c->C / c->group;
+  j.Mg = c->M / c->group;
+  j.K = j.Cg * c->KH * c->KW;
+  j.Kp = qrt_round_up(j.K, 4);
+  j.P = c->OH * c->OW;
+  j.nb = panel_cols(j.Kp, j.P);
+  int64_t panels = (j.P + j.nb - 1) / j.nb;
+  j.tiles_per_img = c->group * panels;
+  qrt_parallel_for(pool, c->N * j.tiles_per_img, 1, conv_tiles, &j);
+}
+
+/* ---- depthwise ------------------------------------------------------------- */
+
+#define QRT_DW_MAX_TAPS 64
+
+typedef struct dw_job {
+  const qrt_conv *c;
+  const int8_t *w;
+  const uint8_t *x; /* phase-split padded planes */
+  int64_t PH, PW;
+  uint8_t *y;
+  int64_t toff[QRT_DW_MAX_TAPS]; /* byte offset of each tap from an output row's first input */
+} dw_job;
+
+static void dw_store(uint8_t *restrict y, const int32_t *restrict acc, int64_t n, int32_t bias, int32_t m0, int32_t sh,
+                     int32_t zp, int32_t lo, int32_t hi) {
+  for (int64_t i = 0; i < n; i++) y[i] = (uint8_t)qrt_requant1(acc[i] + bias, m0, sh, zp, lo, hi);
+}
+
+/* One channel: acc[ow] = sum over taps of x * w (padding taps read x_zp;
+ * the bias holds -x_zp * sum(w), as for qrt_conv_q8), then the epilogue.
+ * Outputs go 16 at a time with every tap accumulated into one 16-lane
+ * block (a vector register), whose taps are consecutive bytes of one
+ * column phase of the padded plane. The last block may read up to 15 bytes
+ * past a row (the scratch has QRT_CONV_SCRATCH_SLACK spare bytes); those
+ * lanes are not stored. */
+static void dw_channel(const dw_job *j, int64_t img, int64_t ch) {
+  const qrt_conv *c = j->c;
+  const uint8_t *x = j->x + (img * c->C + ch) * j->PH * j->PW;
+  const int8_t *w = j->w + ch * c->KH * c->KW;
+  int64_t PWs = j->PW / c->SW, P = c->OH * c->OW;
+  size_t eb = out_elem_bytes(c->rq);
+  uint8_t *yb = j->y + (img * c->M + ch) * P * (int64_t)eb;
+  int32_t bias = 0, m0 = 0, sh = 1;
+  if (c->rq) {
+    int64_t ci = c->rq->per_channel ? ch : 0;
+    bias = c->rq->bias ? c->rq->bias[ch] : 0;
+    m0 = c->rq->m0[ci];
+    sh = c->rq->shift[ci];
+  }
+  int32_t acc[QRT_DW_ROW + 16];
+  int64_t ntaps = c->KH * c->KW;
+  const int64_t *toff = j->toff;
+  for (int64_t oh = 0; oh < c->OH; oh++) {
+    const uint8_t *row = x + oh * c->SH * j->PW;
+    for (int64_t o0 = 0; o0 < c->OW; o0 += QRT_DW_ROW) {
+      int64_t n = c->OW - o0 < QRT_DW_ROW ? c->OW - o0 : QRT_DW_ROW;
+      for (int64_t i0 = 0; i0 < n; i0 += 16) {
+        int32_t a[16] = {0};
+        if (ntaps <= QRT_DW_MAX_TAPS) {
+          for (int64_t t = 0; t < ntaps; t++) {
+            const uint8_t *src = row + toff[t] + o0 + i0;
+            int32_t wv = w[t];
+            for (int i = 0; i < 16; i++) a[i] += (int32_t)src[i] * wv;
+          }
+        } else {
+          for (int64_t kh = 0; kh < c->KH; kh++)
+            for (int64_t kw = 0; kw < c->KW; kw++) {
+              int64_t col = kw * c->DW;
+              const uint8_t *src = row + kh * c->DH * j->PW + col % c->SW * PWs + col / c->SW + o0 + i0;
+              int32_t wv = w[kh * c->KW + kw];
+              for (int i = 0; i < 16; i++) a[i] += (int32_t)src[i] * wv;
+            }
+        }
+        memcpy(acc + i0, a, sizeof a);
+      }
+      uint8_t *yo = yb + (oh * c->OW + o0) * (int64_t)eb;
+      if (!c->rq) memcpy(yo, acc, (size_t)n * 4);
+      else {
+        dw_store(yo, acc, n, bias, m0, sh, c->rq->zp, c->rq->lo, c->rq->hi);
+        if (c->lut) apply_lut(yo, 1, n, n, c->lut);
+      }
+    }
+  }
+}
+
+static void dw_tasks(void *ctx, int64_t begin, int64_t end) {
+  const dw_job *j = ctx;
+  for (int64_t t = begin; t < end; t++) dw_channel(j, t / j->c->C, t % j->c->C);
+}
+
+void qrt_dwconv_q8(const qrt_conv *c, const int8_t *w, const void *x, void *y, qrt_pool *pool) {
+  make_padded(c, x, c->SW, c->x_xor, c->pad, pool);
+  dw_job j = {c, w, c->scratch, qrt_conv_padded_h(c), qrt_conv_padded_w(c), y, {0}};
+  for (int64_t t = 0; t < c->KH * c->KW && t < QRT_DW_MAX_TAPS; t++) {
+    int64_t kh = t / c->KW, col = t % c->KW * c->DW;
+    j.toff[t] = kh * c->DH * j.PW + col % c->SW * (j.PW / c->SW) + col / c->SW;
+  }
+  qrt_parallel_for(pool, c->N * c->C, 1, dw_tasks, &j);
+}
+
+/* ---- matmul ------------------------------------------------------------------ */
+
+typedef struct mm_job {
+  int64_t M, N, K;
+  const uint8_t *a;
+  const void *b;
+  const qrt_requant *rq;
+  const uint8_t *lut;
+  uint8_t *y;
+} mm_job;
+
+static void mm_cols(void *ctx, int64_t begin, int64_t end) {
+  const mm_job *j = ctx;
+  int64_t n0 = begin * 16, n1 = end * 16 < j->N ? end * 16 : j->N;
+  qrt_gemm_u8s8(j->M, j->N, j->K, j->a, j->K, j->b, n0, n1, j->rq, j->y, j->N);
+  if (j->lut && j->rq) apply_lut(j->y + n0, j->M, n1 - n0, j->N, j->lut);
+}
+
+void qrt_matmul_q8(int64_t M, int64_t N, int64_t K, const void *a, uint8_t a_xor, const void *bpacked,
+                   const qrt_requant *rq, const uint8_t *lut, void *y, void *scratch, qrt_pool *pool) {
+  const uint8_t *au = a;
+  if (a_xor) {
+    uint8_t *s = scratch;
+    for (int64_t i = 0; i < M * K; i++) s[i] = (uint8_t)(au[i] ^ a_xor);
+    au = s;
+  }
+  mm_job j = {M, N, K, au, bpacked, rq, lut, y};
+  qrt_parallel_for(pool, (N + 15) / 16, 1, mm_cols, &j);
+}

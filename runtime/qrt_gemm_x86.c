@@ -1,0 +1,518 @@
+/* x86 kernels of the int8 GEMM (qrt_gemm.h): AVX-512 VNNI (vpdpbusd) and
+ * AVX2 (vpmaddubsw made exact by splitting the u8 operand, see below).
+ * Compiled on every target; only the path qrt.h picked is built.
+ * docs/backends/gemm.md explains the blocking. Test: test/unit/qrt/. */
+#include "qrt_gemm_internal.h"
+
+#if defined(QRT_PATH_AVX512VNNI) || defined(QRT_PATH_AVX2)
+#include <immintrin.h>
+#include <string.h>
+
+#define QRT_INLINE static inline __attribute__((always_inline))
+
+QRT_INLINE int32_t ld32(const void *p) {
+  int32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+/* 4 bytes of A at p (only the first n < 4 valid when n < 4; the rest 0). */
+QRT_INLINE int32_t load4(const uint8_t *p, int64_t n) {
+  uint8_t b[4] = {0, 0, 0, 0};
+  memcpy(b, p, (size_t)(n < 4 ? n : 4));
+  int32_t v;
+  memcpy(&v, b, 4);
+  return v;
+}
+#endif
+
+/* ============================ AVX-512 VNNI =================================== */
+#if defined(QRT_PATH_AVX512VNNI)
+
+/* acc += u8 x s8 (vpdpbusd). Inline asm, not _mm512_dpbusd_epi32: GCC 12
+ * copies the accumulator around every intrinsic call and spills the 24-zmm
+ * tile to the stack each k step (half the speed). */
+QRT_INLINE __m512i dpbusd(__m512i acc, __m512i u8, __m512i s8) {
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "vm"(s8));
+  return acc;
+}
+
+/* Requantizes 16 int32 accumulators (bias already added) with per-lane m0
+ * and shift: vpmuldq on even and odd lanes, 64-bit rounding shift (v +
+ * 2^(n-1)) >> n (arithmetic; equals qrt_rounding_shift's floor), + zp, clamp
+ * in 64 bits, then back to 32-bit lanes. Bit-identical to qrt_requant1. */
+/* The per-lane shift as even/odd 64-bit lanes and their rounding terms
+ * 2^(n-1): per channel computed per store, per tensor once per call. */
+typedef struct shift512 {
+  __m512i she, sho, rde, rdo;
+} shift512;
+
+QRT_INLINE shift512 shift512_make(__m512i sh) {
+  const __m512i lo32 = _mm512_set1_epi64(0xffffffff), one = _mm512_set1_epi64(1);
+  shift512 r;
+  r.she = _mm512_and_si512(sh, lo32);
+  r.sho = _mm512_srli_epi64(sh, 32);
+  r.rde = _mm512_sllv_epi64(one, _mm512_sub_epi64(r.she, one));
+  r.rdo = _mm512_sllv_epi64(one, _mm512_sub_epi64(r.sho, one));
+  return r;
+}
+
+QRT_INLINE __m512i requant16(__m512i acc, __m512i m0, const shift512 *s, __m512i zp, __m512i lo, __m512i hi) {
+  __m512i pe = _mm512_mul_epi32(acc, m0);
+  __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), _mm512_srli_epi64(m0, 32));
+  pe = _mm512_srav_epi64(_mm512_add_epi64(pe, s->rde), s->she);
+  po = _mm512_srav_epi64(_mm512_add_epi64(po, s->rdo), s->sho);
+  /* y < lo ? lo : y > hi ? hi : y, in qrt_requant1's order (it matters
+   * only if lo > hi) */
+  pe = _mm512_add_epi64(pe, zp);
+  po = _mm512_add_epi64(po, zp);
+  pe = _mm512_mask_mov_epi64(_mm512_min_epi64(pe, hi), _mm512_cmplt_epi64_mask(pe, lo), lo);
+  po = _mm512_mask_mov_epi64(_mm512_min_epi64(po, hi), _mm512_cmplt_epi64_mask(po, lo), lo);
+  return _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
+}
+
+/* Epilogue constants of one store: per channel vectors are loaded per tile. */
+typedef struct ep512 {
+  const qrt_requant *rq;
+  __m512i zp, lo, hi;
+  __m512i m0;  /* per tensor only */
+  shift512 sh; /* per tensor only */
+} ep512;
+
+QRT_INLINE ep512 ep512_make(const qrt_requant *rq) {
+  ep512 e;
+  memset(&e, 0, sizeof e);
+  e.rq = rq;
+  if (rq) {
+    e.zp = _mm512_set1_epi64(rq->zp);
+    e.lo = _mm512_set1_epi64(rq->lo);
+    e.hi = _mm512_set1_epi64(rq->hi);
+    if (!rq->per_channel) {
+      e.m0 = _mm512_set1_epi32(rq->m0[0]);
+      e.sh = shift512_make(_mm512_set1_epi32(rq->shift[0]));
+    }
+  }
+  return e;
+}
+
+/* Stores 16 lanes (mask k) of row m at column col: channel = column. */
+QRT_INLINE void store_cols(const ep512 *e, __m512i acc, __mmask16 k, int64_t m, int64_t col, void *C, int64_t ldc) {
+  const qrt_requant *rq = e->rq;
+  if (!rq) {
+    _mm512_mask_storeu_epi32((int32_t *)C + m * ldc + col, k, acc);
+    return;
+  }
+  if (rq->bias) acc = _mm512_add_epi32(acc, _mm512_maskz_loadu_epi32(k, rq->bias + col));
+  __m512i r;
+  if (rq->per_channel) {
+    shift512 sh = shift512_make(_mm512_mask_loadu_epi32(_mm512_set1_epi32(1), k, rq->shift + col));
+    r = requant16(acc, _mm512_maskz_loadu_epi32(k, rq->m0 + col), &sh, e->zp, e->lo, e->hi);
+  } else {
+    r = requant16(acc, e->m0, &e->sh, e->zp, e->lo, e->hi);
+  }
+  _mm512_mask_cvtepi32_storeu_epi8((uint8_t *)C + m * ldc + col, k, r);
+}
+
+/* Stores 16 lanes of row m at column col: channel = row m. */
+QRT_INLINE void store_row(const ep512 *e, __m512i acc, __mmask16 k, int64_t m, int64_t col, void *C, int64_t ldc) {
+  const qrt_requant *rq = e->rq;
+  if (!rq) {
+    _mm512_mask_storeu_epi32((int32_t *)C + m * ldc + col, k, acc);
+    return;
+  }
+  if (rq->bias) acc = _mm512_add_epi32(acc, _mm512_set1_epi32(rq->bias[m]));
+  __m512i r;
+  if (rq->per_channel) {
+    shift512 sh = shift512_make(_mm512_set1_epi32(rq->shift[m]));
+    r = requant16(acc, _mm512_set1_epi32(rq->m0[m]), &sh, e->zp, e->lo, e->hi);
+  } else {
+    r = requant16(acc, e->m0, &e->sh, e->zp, e->lo, e->hi);
+  }
+  _mm512_mask_cvtepi32_storeu_epi8((uint8_t *)C + m * ldc + col, k, r);
+}
+
+QRT_INLINE __mmask16 colmask(int64_t n) { return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1); }
+
+/* Form A micro-kernel: R (8, or 4/2/1 for the last rows and small M) rows x
+ * 3 panels of 16 columns, up to 24 zmm accumulators named one by one (GCC
+ * keeps an array of vectors in memory). Per k-group: 3 loads of B, R
+ * broadcasts of A, 3R vpdpbusd. Rows past mr (< R) recompute row mr-1 (A is
+ * not padded) and panels past nr recompute panel nr-1; neither is stored.
+ * B comes from the packed panels (zero beyond K), A 4 bytes at a time,
+ * broadcast; the K%4 tail group reads only the valid bytes of A. */
+#define QRT_A_CHUNK (512 * 1024)
+#define AMR 8
+#define A_ROW(i, av)                                                                                                   \
+  do {                                                                                                                 \
+    if (R > i) {                                                                                                       \
+      __m512i v_ = (av);                                                                                               \
+      c##i##0 = dpbusd(c##i##0, v_, b0);                                                                               \
+      c##i##1 = dpbusd(c##i##1, v_, b1);                                                                               \
+      c##i##2 = dpbusd(c##i##2, v_, b2);                                                                               \
+    }                                                                                                                  \
+  } while (0)
+#define A_BCAST(i) _mm512_set1_epi32(ld32(a##i + g * 4))
+#define A_STORE(i)                                                                                                     \
+  do {                                                                                                                 \
+    if (R > i && i < mr) {                                                                                             \
+      store_cols(e, c##i##0, colmask(ncols), row0 + i, col0, C, ldc);                                                  \
+      if (nr > 1) store_cols(e, c##i##1, colmask(ncols - 16), row0 + i, col0 + 16, C, ldc);                            \
+      if (nr > 2) store_cols(e, c##i##2, colmask(ncols - 32), row0 + i, col0 + 32, C, ldc);                            \
+    }                                                                                                                  \
+  } while (0)
+
+QRT_INLINE void ka_avx512(int R, int64_t mr, int64_t nr, int64_t K, const uint8_t *A, int64_t lda, const int8_t *B,
+                          int64_t ps, const ep512 *e, int64_t row0, int64_t col0, int64_t ncols, void *C, int64_t ldc) {
+#define A_PTR(i) *a##i = A + (mr > i ? i : mr - 1) * lda
+  const uint8_t A_PTR(0), A_PTR(1), A_PTR(2), A_PTR(3), A_PTR(4), A_PTR(5), A_PTR(6), A_PTR(7);
+  const int8_t *p0 = B, *p1 = B + (nr > 1 ? 1 : 0) * ps, *p2 = B + (nr > 2 ? 2 : nr - 1) * ps;
+  __m512i c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32, c40, c41, c42, c50, c51, c52, c60, c61, c62, c70,
+      c71, c72;
+  c00 = c01 = c02 = c10 = c11 = c12 = c20 = c21 = c22 = c30 = c31 = c32 = _mm512_setzero_si512();
+  c40 = c41 = c42 = c50 = c51 = c52 = c60 = c61 = c62 = c70 = c71 = c72 = _mm512_setzero_si512();
+  int64_t kg = K / 4, g = 0;
+  for (; g < kg; g++) {
+    __m512i b0 = _mm512_loadu_si512(p0 + g * 64), b1 = _mm512_loadu_si512(p1 + g * 64);
+    __m512i b2 = _mm512_loadu_si512(p2 + g * 64);
+    A_ROW(0, A_BCAST(0));
+    A_ROW(1, A_BCAST(1));
+    A_ROW(2, A_BCAST(2));
+    A_ROW(3, A_BCAST(3));
+    A_ROW(4, A_BCAST(4));
+    A_ROW(5, A_BCAST(5));
+    A_ROW(6, A_BCAST(6));
+    A_ROW(7, A_BCAST(7));
+  }
+  if (K % 4) {
+    __m512i b0 = _mm512_loadu_si512(p0 + g * 64), b1 = _mm512_loadu_si512(p1 + g * 64);
+    __m512i b2 = _mm512_loadu_si512(p2 + g * 64);
+    A_ROW(0, _mm512_set1_epi32(load4(a0 + g * 4, K % 4)));
+    A_ROW(1, _mm512_set1_epi32(load4(a1 + g * 4, K % 4)));
+    A_ROW(2, _mm512_set1_epi32(load4(a2 + g * 4, K % 4)));
+    A_ROW(3, _mm512_set1_epi32(load4(a3 + g * 4, K % 4)));
+    A_ROW(4, _mm512_set1_epi32(load4(a4 + g * 4, K % 4)));
+    A_ROW(5, _mm512_set1_epi32(load4(a5 + g * 4, K % 4)));
+    A_ROW(6, _mm512_set1_epi32(load4(a6 + g * 4, K % 4)));
+    A_ROW(7, _mm512_set1_epi32(load4(a7 + g * 4, K % 4)));
+  }
+  A_STORE(0);
+  A_STORE(1);
+  A_STORE(2);
+  A_STORE(3);
+  A_STORE(4);
+  A_STORE(5);
+  A_STORE(6);
+  A_STORE(7);
+}
+
+#define A_KERNEL(R)                                                                                                    \
+  static void ka_avx512_##R(int64_t mr, int64_t nr, int64_t K, const uint8_t *A, int64_t lda, const int8_t *B,         \
+                            int64_t ps, const ep512 *e, int64_t row0, int64_t col0, int64_t ncols, void *C,            \
+                            int64_t ldc) {                                                                             \
+    ka_avx512(R, mr, nr, K, A, lda, B, ps, e, row0, col0, ncols, C, ldc);                                              \
+  }
+A_KERNEL(8)
+A_KERNEL(4)
+A_KERNEL(2)
+A_KERNEL(1)
+
+void qrt_gemm_u8s8_simd(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_t lda, const void *Bpacked, int64_t n0,
+                        int64_t n1, const qrt_requant *rq, void *C, int64_t ldc) {
+  (void)N;
+  int64_t Kp = qrt_round_up(K, 4), ps = Kp * 16;
+  const int8_t *Bp = Bpacked;
+  ep512 e = ep512_make(rq);
+  /* Three loops (docs/backends/gemm.md): chunks of mc rows whose A (at most
+   * QRT_A_CHUNK bytes) stays in L2 across all column blocks; column blocks
+   * of 48 whose B slice (Kp*48 bytes) stays in L1/L2 while the chunk's row
+   * blocks of AMR stream past it. */
+  int64_t mc = QRT_A_CHUNK / (K > 0 ? K : 1) / AMR * AMR;
+  if (mc < AMR) mc = AMR;
+  for (int64_t m0 = 0; m0 < M; m0 += mc) {
+    int64_t m1 = M - m0 < mc ? M : m0 + mc;
+    for (int64_t c0 = n0; c0 < n1; c0 += 48) {
+      int64_t nc = n1 - c0 < 48 ? n1 - c0 : 48;
+      const int8_t *B = Bp + (c0 / 16) * ps;
+      for (int64_t r0 = m0; r0 < m1; r0 += AMR) {
+        int64_t mr = m1 - r0 < AMR ? m1 - r0 : AMR;
+        int64_t nr = (nc + 15) / 16;
+        const uint8_t *a = A + r0 * lda;
+        if (mr > 4)
+          ka_avx512_8(mr, nr, K, a, lda, B, ps, &e, r0, c0, nc, C, ldc);
+        else if (mr > 2)
+          ka_avx512_4(mr, nr, K, a, lda, B, ps, &e, r0, c0, nc, C, ldc);
+        else if (mr > 1)
+          ka_avx512_2(mr, nr, K, a, lda, B, ps, &e, r0, c0, nc, C, ldc);
+        else
+          ka_avx512_1(mr, nr, K, a, lda, B, ps, &e, r0, c0, nc, C, ldc);
+      }
+    }
+  }
+}
+
+/* Form B micro-kernel: the 8 rows of a packed W block x 3 panels, 24 named
+ * accumulators. The panel is the u8 operand, the weights' 4 bytes,
+ * broadcast, the s8 one. Padded rows (zero weights) are computed and not
+ * stored; panels past nr recompute panel nr-1. */
+#define BMR QRT_PACK_A_MR
+#define B_ROW(i)                                                                                                       \
+  do {                                                                                                                 \
+    __m512i w_ = _mm512_set1_epi32(ld32(W + (g * BMR + i) * 4));                                                       \
+    c##i##0 = dpbusd(c##i##0, q0, w_);                                                                                 \
+    c##i##1 = dpbusd(c##i##1, q1, w_);                                                                                 \
+    c##i##2 = dpbusd(c##i##2, q2, w_);                                                                                 \
+  } while (0)
+#define B_STORE(i)                                                                                                     \
+  do {                                                                                                                 \
+    if (i < mr) {                                                                                                      \
+      store_row(e, c##i##0, colmask(ncols), row0 + i, col0, C, ldc);                                                   \
+      if (nr > 1) store_row(e, c##i##1, colmask(ncols - 16), row0 + i, col0 + 16, C, ldc);                             \
+      if (nr > 2) store_row(e, c##i##2, colmask(ncols - 32), row0 + i, col0 + 32, C, ldc);                             \
+    }                                                                                                                  \
+  } while (0)
+
+static void kb_avx512(int64_t mr, int64_t nr, int64_t Kp, const int8_t *W, const uint8_t *P, int64_t ps, const ep512 *e,
+                      int64_t row0, int64_t col0, int64_t ncols, void *C, int64_t ldc) {
+  const uint8_t *p0 = P, *p1 = P + (nr > 1 ? 1 : 0) * ps, *p2 = P + (nr > 2 ? 2 : nr - 1) * ps;
+  __m512i c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32, c40, c41, c42, c50, c51, c52, c60, c61, c62, c70,
+      c71, c72;
+  c00 = c01 = c02 = c10 = c11 = c12 = c20 = c21 = c22 = c30 = c31 = c32 = _mm512_setzero_si512();
+  c40 = c41 = c42 = c50 = c51 = c52 = c60 = c61 = c62 = c70 = c71 = c72 = _mm512_setzero_si512();
+  for (int64_t g = 0; g < Kp / 4; g++) {
+    __m512i q0 = _mm512_loadu_si512(p0 + g * 64), q1 = _mm512_loadu_si512(p1 + g * 64);
+    __m512i q2 = _mm512_loadu_si512(p2 + g * 64);
+    B_ROW(0);
+    B_ROW(1);
+    B_ROW(2);
+    B_ROW(3);
+    B_ROW(4);
+    B_ROW(5);
+    B_ROW(6);
+    B_ROW(7);
+  }
+  B_STORE(0);
+  B_STORE(1);
+  B_STORE(2);
+  B_STORE(3);
+  B_STORE(4);
+  B_STORE(5);
+  B_STORE(6);
+  B_STORE(7);
+}
+
+void qrt_gemm_s8u8_simd(int64_t M, int64_t N, int64_t K, const void *Apacked, const uint8_t *panel,
+                        const qrt_requant *rq, void *C, int64_t ldc) {
+  int64_t Kp = qrt_round_up(K, 4), ps = Kp * 16;
+  const int8_t *Ap = Apacked;
+  ep512 e = ep512_make(rq);
+  /* The panel (at most a few hundred KB) is the small operand: row blocks
+   * outside, so each block of W is read once from memory. */
+  for (int64_t r0 = 0; r0 < M; r0 += BMR) {
+    int64_t mr = M - r0 < BMR ? M - r0 : BMR;
+    const int8_t *W = Ap + r0 * Kp;
+    for (int64_t c0 = 0; c0 < N; c0 += 48) {
+      int64_t nc = N - c0 < 48 ? N - c0 : 48;
+      kb_avx512(mr, (nc + 15) / 16, Kp, W, panel + (c0 / 16) * ps, ps, &e, r0, c0, nc, C, ldc);
+    }
+  }
+}
+
+/* ================================ AVX2 ======================================= */
+#elif defined(QRT_PATH_AVX2)
+
+/* vpmaddubsw adds two u8 x s8 products into a saturating int16; 255*127*2
+ * does not fit. Exact instead: x = (x & 0x7f) + 128 * (x >> 7). With the low
+ * part a pair is at most 127*128*2 = 32512; the high bit's pair is at most
+ * 2*128. vpmaddwd then widens: low pairs x 1, high pairs x 128 (exact in
+ * int32). acc += madd(maddubs(lo, w), 1) + madd(maddubs(hi, w), 128). */
+typedef struct split8 {
+  __m256i lo, hi;
+} split8;
+
+QRT_INLINE split8 split_u8(__m256i x) {
+  split8 s;
+  s.lo = _mm256_and_si256(x, _mm256_set1_epi8(0x7f));
+  s.hi = _mm256_and_si256(_mm256_srli_epi16(x, 7), _mm256_set1_epi8(1));
+  return s;
+}
+
+QRT_INLINE __m256i dot_split(__m256i acc, split8 u, __m256i s) {
+  const __m256i one = _mm256_set1_epi16(1), c128 = _mm256_set1_epi16(128);
+  acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u.lo, s), one));
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u.hi, s), c128));
+}
+
+/* Requantizes 8 int32 accumulators (bias added) with per-lane m0 and
+ * shift, bit-identical to qrt_requant1: vpmuldq on even and odd lanes, then
+ * the 64-bit rounding shift. AVX2 has no 64-bit arithmetic shift; with s =
+ * the sign mask of x, x >> n (arithmetic) = ((x ^ s) >>> n) ^ s (for x < 0,
+ * x ^ s = -x-1 >= 0 and floor(x/2^n) = -floor((-x-1)/2^n) - 1). */
+QRT_INLINE __m256i sra64(__m256i x, __m256i n) {
+  __m256i sgn = _mm256_cmpgt_epi64(_mm256_setzero_si256(), x);
+  return _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(x, sgn), n), sgn);
+}
+
+QRT_INLINE __m256i requant_half(__m256i p, __m256i sh, __m256i zp, __m256i lo, __m256i hi) {
+  const __m256i one = _mm256_set1_epi64x(1);
+  __m256i y = _mm256_add_epi64(sra64(_mm256_add_epi64(p, _mm256_sllv_epi64(one, _mm256_sub_epi64(sh, one))), sh), zp);
+  /* y < lo ? lo : y > hi ? hi : y */
+  y = _mm256_blendv_epi8(y, hi, _mm256_cmpgt_epi64(y, hi));
+  return _mm256_blendv_epi8(y, lo, _mm256_cmpgt_epi64(lo, y));
+}
+
+QRT_INLINE __m256i requant8(__m256i acc, __m256i m0, __m256i sh, __m256i zp, __m256i lo, __m256i hi) {
+  const __m256i lo32 = _mm256_set1_epi64x(0xffffffff);
+  __m256i pe = _mm256_mul_epi32(acc, m0);
+  __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), _mm256_srli_epi64(m0, 32));
+  pe = requant_half(pe, _mm256_and_si256(sh, lo32), zp, lo, hi);
+  po = requant_half(po, _mm256_srli_epi64(sh, 32), zp, lo, hi);
+  return _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
+}
+
+/* qrt_gemm_store_tile with the requantization of full groups of 8 columns
+ * vectorized (int32 stores and partial groups take the shared scalar code). */
+static void store_tile_avx2(const int32_t *t, int64_t mr, int64_t nc, int64_t row0, int64_t col0, const qrt_requant *rq,
+                            int chan_is_row, void *C, int64_t ldc) {
+  if (!rq) {
+    qrt_gemm_store_tile(t, 16, mr, nc, row0, col0, rq, chan_is_row, C, ldc);
+    return;
+  }
+  const __m256i zp = _mm256_set1_epi64x(rq->zp), lo = _mm256_set1_epi64x(rq->lo), hi = _mm256_set1_epi64x(rq->hi);
+  for (int64_t i = 0; i < mr; i++) {
+    int64_t m = row0 + i, j = 0;
+    for (; j + 8 <= nc; j += 8) {
+      int64_t col = col0 + j;
+      __m256i acc = _mm256_loadu_si256((const __m256i *)(const void *)(t + i * 16 + j)), m0, sh;
+      if (chan_is_row) {
+        int64_t ci = rq->per_channel ? m : 0;
+        if (rq->bias) acc = _mm256_add_epi32(acc, _mm256_set1_epi32(rq->bias[m]));
+        m0 = _mm256_set1_epi32(rq->m0[ci]);
+        sh = _mm256_set1_epi32(rq->shift[ci]);
+      } else {
+        if (rq->bias) acc = _mm256_add_epi32(acc, _mm256_loadu_si256((const __m256i *)(const void *)(rq->bias + col)));
+        if (rq->per_channel) {
+          m0 = _mm256_loadu_si256((const __m256i *)(const void *)(rq->m0 + col));
+          sh = _mm256_loadu_si256((const __m256i *)(const void *)(rq->shift + col));
+        } else {
+          m0 = _mm256_set1_epi32(rq->m0[0]);
+          sh = _mm256_set1_epi32(rq->shift[0]);
+        }
+      }
+      __m256i r = requant8(acc, m0, sh, zp, lo, hi);
+      /* values lie in [lo, hi] within [-128, 255]: the int16 pack is exact,
+       * the byte pack saturates as the byte type needs */
+      __m128i r16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+      __m128i r8 = rq->out_signed ? _mm_packs_epi16(r16, r16) : _mm_packus_epi16(r16, r16);
+      _mm_storel_epi64((__m128i *)(void *)((uint8_t *)C + m * ldc + col), r8);
+    }
+    if (j < nc) qrt_gemm_store_tile(t + i * 16 + j, 16, 1, nc - j, m, col0 + j, rq, chan_is_row, C, ldc);
+  }
+}
+
+/* Form A: 4 rows x one 16-column panel (2 ymm of 8 columns), 8 named
+ * accumulators. The broadcast A word is split in a general register. Rows
+ * past mr repeat row mr-1 and are not stored; the K%4 tail group goes
+ * through a zero-padded copy of the rows' last bytes. */
+#define AMR2 4
+#define A2_ROW(i, word)                                                                                                \
+  do {                                                                                                                 \
+    uint32_t w_ = (word);                                                                                              \
+    split8 s_ = {_mm256_set1_epi32((int32_t)(w_ & 0x7f7f7f7fu)),                                                       \
+                 _mm256_set1_epi32((int32_t)((w_ >> 7) & 0x01010101u))};                                               \
+    c##i##0 = dot_split(c##i##0, s_, b0);                                                                              \
+    c##i##1 = dot_split(c##i##1, s_, b1);                                                                              \
+  } while (0)
+
+static void ka_avx2(int64_t mr, int64_t K, const uint8_t *A, int64_t lda, const int8_t *B, const qrt_requant *rq,
+                    int64_t row0, int64_t col0, int64_t ncols, void *C, int64_t ldc) {
+  const uint8_t *a0 = A, *a1 = A + (mr > 1 ? 1 : 0) * lda, *a2 = A + (mr > 2 ? 2 : mr - 1) * lda,
+                *a3 = A + (mr > 3 ? 3 : mr - 1) * lda;
+  __m256i c00, c01, c10, c11, c20, c21, c30, c31;
+  c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = _mm256_setzero_si256();
+  int64_t kg = K / 4, g = 0;
+  for (; g < kg; g++) {
+    __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)(B + g * 64));
+    __m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(B + g * 64 + 32));
+    A2_ROW(0, (uint32_t)ld32(a0 + g * 4));
+    A2_ROW(1, (uint32_t)ld32(a1 + g * 4));
+    A2_ROW(2, (uint32_t)ld32(a2 + g * 4));
+    A2_ROW(3, (uint32_t)ld32(a3 + g * 4));
+  }
+  if (K % 4) {
+    __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)(B + g * 64));
+    __m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(B + g * 64 + 32));
+    A2_ROW(0, (uint32_t)load4(a0 + g * 4, K % 4));
+    A2_ROW(1, (uint32_t)load4(a1 + g * 4, K % 4));
+    A2_ROW(2, (uint32_t)load4(a2 + g * 4, K % 4));
+    A2_ROW(3, (uint32_t)load4(a3 + g * 4, K % 4));
+  }
+  int32_t t[AMR2 * 16];
+  _mm256_storeu_si256((__m256i *)(void *)(t + 0), c00);
+  _mm256_storeu_si256((__m256i *)(void *)(t + 8), c01);
+  _mm256_storeu_si256((__m256i *)(void *)(t + 16), c10);
+  _mm256_storeu_si256((__m256i *)(void *)(t + 24), c11);
+  _mm256_storeu_si256((__m256i *)(void *)(t + 32), c20);
+  _mm256_storeu_si256((__m256i *)(void *)(t + 40), c21);
+  _mm256_storeu_si256((__m256i *)(void *)(t + 48), c30);
+  _mm256_storeu_si256((__m256i *)(void *)(t + 56), c31);
+  store_tile_avx2(t, mr, ncols, row0, col0, rq, 0, C, ldc);
+}
+
+void qrt_gemm_u8s8_simd(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_t lda, const void *Bpacked, int64_t n0,
+                        int64_t n1, const qrt_requant *rq, void *C, int64_t ldc) {
+  (void)N;
+  int64_t ps = qrt_round_up(K, 4) * 16;
+  const int8_t *Bp = Bpacked;
+  for (int64_t c0 = n0; c0 < n1; c0 += 16) {
+    int64_t nc = n1 - c0 < 16 ? n1 - c0 : 16;
+    for (int64_t r0 = 0; r0 < M; r0 += AMR2) {
+      int64_t mr = M - r0 < AMR2 ? M - r0 : AMR2;
+      ka_avx2(mr, K, A + r0 * lda, lda, Bp + (c0 / 16) * ps, rq, r0, c0, nc, C, ldc);
+    }
+  }
+}
+
+/* Form B: 4 rows (half a packed block of 8) x one panel; the panel is split
+ * once per k-group and reused for the 4 rows. */
+static void kb_avx2(int64_t mr, int64_t Kp, const int8_t *W, const uint8_t *P, const qrt_requant *rq, int64_t row0,
+                    int64_t col0, int64_t ncols, void *C, int64_t ldc) {
+  __m256i acc[4][2];
+  for (int i = 0; i < 4; i++)
+    acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+  for (int64_t g = 0; g < Kp / 4; g++) {
+    split8 p0 = split_u8(_mm256_loadu_si256((const __m256i *)(const void *)(P + g * 64)));
+    split8 p1 = split_u8(_mm256_loadu_si256((const __m256i *)(const void *)(P + g * 64 + 32)));
+    for (int i = 0; i < 4; i++) {
+      int32_t w;
+      memcpy(&w, W + (g * QRT_PACK_A_MR + i) * 4, 4);
+      __m256i wv = _mm256_set1_epi32(w);
+      acc[i][0] = dot_split(acc[i][0], p0, wv);
+      acc[i][1] = dot_split(acc[i][1], p1, wv);
+    }
+  }
+  int32_t t[4 * 16];
+  for (int i = 0; i < 4; i++) {
+    _mm256_storeu_si256((__m256i *)(void *)(t + i * 16), acc[i][0]);
+    _mm256_storeu_si256((__m256i *)(void *)(t + i * 16 + 8), acc[i][1]);
+  }
+  store_tile_avx2(t, mr, ncols, row0, col0, rq, 1, C, ldc);
+}
+
+void qrt_gemm_s8u8_simd(int64_t M, int64_t N, int64_t K, const void *Apacked, const uint8_t *panel,
+                        const qrt_requant *rq, void *C, int64_t ldc) {
+  int64_t Kp = qrt_round_up(K, 4), ps = Kp * 16;
+  const int8_t *Ap = Apacked;
+  for (int64_t r0 = 0; r0 < M; r0 += 4) {
+    int64_t mr = M - r0 < 4 ? M - r0 : 4;
+    /* row r0 sits in block r0/8 at slot r0%8 (0 or 4) */
+    const int8_t *W = Ap + (r0 / QRT_PACK_A_MR) * Kp * QRT_PACK_A_MR + (r0 % QRT_PACK_A_MR) * 4;
+    for (int64_t c0 = 0; c0 < N; c0 += 16) {
+      int64_t nc = N - c0 < 16 ? N - c0 : 16;
+      kb_avx2(mr, Kp, W, panel + (c0 / 16) * ps, rq, r0, c0, nc, C, ldc);
+    }
+  }
+}
+
+#else
+typedef int qrt_gemm_x86_unused; /* ISO C wants a non-empty translation unit */
+#endif

@@ -1,0 +1,13 @@
+/* Table lookups for fused 8-bit elementwise chains (codegen/c/cgen_lut.c):
+ * y[i] = table[c * 256 + (uint8_t)x[i]] with c the channel of element i in
+ * the [outer][ch][inner] view; entries of ebytes bytes (1: u8/i8 codes, 4:
+ * f32). The tables are computed at compile time by the interpreter. */
+#ifndef QRT_LUT_H
+#define QRT_LUT_H
+#include "qrt.h"
+#include "qrt_pool.h"
+
+void qrt_lut8(const void *x, void *y, const void *table, int ebytes, int64_t outer, int64_t ch, int64_t inner,
+              qrt_pool *pool);
+
+#endif

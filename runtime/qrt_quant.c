@@ -1,0 +1,277 @@
+/* libquench_rt quantization kernels (qrt_ops.h): QuantizeLinear and
+ * DequantizeLinear as the interpreter's fast paths compute them
+ * (compiler/interp/k_quant.c, equal to q_quantize_int in
+ * compiler/quant/qmath.c), and the quench integer ops Requantize, QAdd and
+ * QMul (compiler/interp/k_qint.c) with qrt.h's rounding shift, which is
+ * q_rounding_shift. Tests: test/unit/test_qrt_ops.c. */
+#include <string.h>
+
+#include "qrt_ops.h"
+
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+#define QRT_MAXR 8
+
+/* ---- QuantizeLinear ----------------------------------------------------------- */
+
+/* rne(v) for |v| <= 2^22 (k_quant.c q_rne_small): adding 1.5 * 2^23 rounds to
+ * an integer half to even under the default rounding mode. */
+static inline float rne_small(float v) { return (v + 0x1.8p23f) - 0x1.8p23f; }
+
+/* saturate(rne(x / s) + z) into [lo, hi], NaN gives z (k_quant.c q_code):
+ * clamping to [lo - z, hi - z] before rounding equals clamping after. */
+static inline int32_t q_code(float x, float s, int32_t z, int32_t lo, int32_t hi) {
+  float v = x / s, flo = (float)(lo - z), fhi = (float)(hi - z);
+  float c = v == v ? v : 0.0f;
+  c = c < flo ? flo : c;
+  c = c > fhi ? fhi : c;
+  return (int32_t)rne_small(c) + z;
+}
+
+/* Chunks of 16 with a constant trip count, which GCC's -O2 vectorizer takes. */
+#define Q_FOR(n, STMT)                                                                                                 \
+  do {                                                                                                                 \
+    int64_t q_i0 = 0;                                                                                                  \
+    for (; q_i0 + 16 <= (n); q_i0 += 16)                                                                               \
+      for (int q_j = 0; q_j < 16; q_j++) {                                                                             \
+        int64_t i = q_i0 + q_j;                                                                                        \
+        STMT;                                                                                                          \
+      }                                                                                                                \
+    for (int64_t i = q_i0; i < (n); i++)                                                                               \
+      STMT;                                                                                                            \
+  } while (0)
+
+static void quant_run(const float *restrict x, uint8_t *restrict y, int64_t n, float s, int32_t z, int32_t lo,
+                      int32_t hi) {
+  Q_FOR(n, y[i] = (uint8_t)(uint32_t)q_code(x[i], s, z, lo, hi));
+}
+
+static void quant_run_v(const float *restrict x, uint8_t *restrict y, int64_t n, const float *restrict s,
+                        const int32_t *restrict z, int32_t lo, int32_t hi) {
+  Q_FOR(n, y[i] = (uint8_t)(uint32_t)q_code(x[i], s[i], z[i], lo, hi));
+}
+
+void qrt_quantize_f32(const float *x, void *y, qrt_elem out_elem, const float *scale, const int32_t *zp, int64_t outer,
+                      int64_t ch, int64_t inner) {
+  int32_t lo = out_elem == QRT_S8 ? -128 : 0, hi = out_elem == QRT_S8 ? 127 : 255;
+  uint8_t *yp = y;
+  if (ch == 1)
+    inner *= outer, outer = 1; /* per tensor: one run */
+  static const int32_t zero = 0;
+  for (int64_t o = 0; o < outer; o++) {
+    int64_t base = o * ch * inner;
+    if (ch > 1 && inner == 1) {
+      if (zp) {
+        quant_run_v(x + base, yp + base, ch, scale, zp, lo, hi);
+      } else {
+        for (int64_t c = 0; c < ch; c++)
+          quant_run(x + base + c, yp + base + c, 1, scale[c], 0, lo, hi);
+      }
+      continue;
+    }
+    for (int64_t c = 0; c < ch; c++)
+      quant_run(x + base + c * inner, yp + base + c * inner, inner, scale[c], (zp ? zp : &zero)[zp ? c : 0], lo, hi);
+  }
+}
+
+/* ---- DequantizeLinear ----------------------------------------------------------- */
+
+/* (q - z) * s in float: |q - z| < 2^17 is exact in f32 and the product is
+ * the exact double product rounded once, as k_quant.c computes it. */
+static void dequant_u8(const uint8_t *restrict x, float *restrict y, int64_t n, float s, int32_t z) {
+  Q_FOR(n, y[i] = (float)((int32_t)x[i] - z) * s);
+}
+static void dequant_s8(const int8_t *restrict x, float *restrict y, int64_t n, float s, int32_t z) {
+  Q_FOR(n, y[i] = (float)((int32_t)x[i] - z) * s);
+}
+/* i32: the double product, rounded once to f32. */
+static void dequant_i32(const int32_t *restrict x, float *restrict y, int64_t n, float s, int32_t z) {
+  for (int64_t i = 0; i < n; i++)
+    y[i] = (float)((double)((int64_t)x[i] - z) * (double)s);
+}
+
+void qrt_dequantize(const void *x, qrt_elem in_elem, float *y, const float *scale, const int32_t *zp, int64_t outer,
+                    int64_t ch, int64_t inner) {
+  if (ch == 1)
+    inner *= outer, outer = 1; /* per tensor: one run */
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t c = 0; c < ch; c++) {
+      int64_t off = (o * ch + c) * inner;
+      int32_t z = zp ? zp[c] : 0;
+      if (in_elem == QRT_U8)
+        dequant_u8((const uint8_t *)x + off, y + off, inner, scale[c], z);
+      else if (in_elem == QRT_S8)
+        dequant_s8((const int8_t *)x + off, y + off, inner, scale[c], z);
+      else
+        dequant_i32((const int32_t *)x + off, y + off, inner, scale[c], z);
+    }
+}
+
+/* ---- quench.Requantize ------------------------------------------------------------ */
+
+static inline int64_t sat32(int64_t v) { return v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX : v; }
+
+static inline int64_t load_q(qrt_elem e, const void *p, int64_t i) {
+  switch (e) {
+  case QRT_U8: return ((const uint8_t *)p)[i];
+  case QRT_S8: return ((const int8_t *)p)[i];
+  case QRT_I32: return ((const int32_t *)p)[i];
+  default: return 0;
+  }
+}
+
+void qrt_requantize(const qrt_requant_params *p, const void *x, qrt_elem in_elem, void *y, qrt_elem out_elem,
+                    int64_t outer, int64_t ch, int64_t inner) {
+  (void)out_elem; /* u8 and s8 both store the low byte of the clamped value */
+  uint8_t *yp = y;
+  if (ch == 1)
+    inner *= outer, outer = 1;
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t c = 0; c < ch; c++) {
+      int64_t off = (o * ch + c) * inner, bias = p->bias ? p->bias[c] : 0;
+      int32_t m0 = p->m0[c], sh = p->shift[c];
+      if (in_elem == QRT_I32) {
+        const int32_t *xp = (const int32_t *)x + off;
+        for (int64_t i = 0; i < inner; i++) {
+          int32_t acc = (int32_t)sat32((int64_t)xp[i] - p->x_zp + bias);
+          yp[off + i] = (uint8_t)(uint32_t)qrt_requant1(acc, m0, sh, p->y_zp, p->lo, p->hi);
+        }
+      } else {
+        for (int64_t i = 0; i < inner; i++) {
+          int32_t acc = (int32_t)sat32(load_q(in_elem, x, off + i) - p->x_zp + bias);
+          yp[off + i] = (uint8_t)(uint32_t)qrt_requant1(acc, m0, sh, p->y_zp, p->lo, p->hi);
+        }
+      }
+    }
+}
+
+/* ---- the pool-taking variants ------------------------------------------------------ */
+
+/* Splits the [outer][ch][inner] view into sub-views that the serial kernel
+ * runs unchanged (element ranges per tensor, whole outer rows, or channel
+ * ranges when outer = 1): every element is computed by the same code. */
+typedef struct qview_job {
+  int kind; /* 0 quantize, 1 dequantize, 2 requantize */
+  int mode; /* 0 element ranges (ch = 1), 1 outer rows, 2 channel ranges */
+  const char *x;
+  char *y;
+  size_t xs, ys;
+  qrt_elem xe, ye;
+  const float *scale;
+  const int32_t *zp;
+  const qrt_requant_params *rp;
+  int64_t ch, inner;
+} qview_job;
+
+static void qview_task(void *ctx, int64_t b, int64_t e) {
+  const qview_job *j = ctx;
+  int64_t off = j->mode == 0 ? b : j->mode == 1 ? b * j->ch * j->inner : b * j->inner;
+  int64_t c0 = j->mode == 2 ? b : 0, outer = j->mode == 1 ? e - b : 1;
+  int64_t ch = j->mode == 2 ? e - b : j->ch, inner = j->mode == 0 ? e - b : j->inner;
+  const char *x = j->x + off * (int64_t)j->xs;
+  char *y = j->y + off * (int64_t)j->ys;
+  if (j->kind == 0) {
+    qrt_quantize_f32((const float *)x, y, j->ye, j->scale + c0, j->zp ? j->zp + c0 : NULL, outer, ch, inner);
+  } else if (j->kind == 1) {
+    qrt_dequantize(x, j->xe, (float *)y, j->scale + c0, j->zp ? j->zp + c0 : NULL, outer, ch, inner);
+  } else {
+    qrt_requant_params p = *j->rp;
+    p.m0 += c0, p.shift += c0;
+    if (p.bias)
+      p.bias += c0;
+    qrt_requantize(&p, x, j->xe, y, j->ye, outer, ch, inner);
+  }
+}
+
+static void qview_run(qrt_pool *pool, qview_job *j, int64_t outer) {
+  int64_t n = outer * j->ch * j->inner, grain = 32768;
+  if (n <= 0)
+    return;
+  if (!pool || n < 2 * grain) { /* serial: the whole view as one task */
+    qview_task(j, 0, j->ch == 1 ? n : outer);
+    return;
+  }
+  if (j->ch == 1) {
+    j->mode = 0;
+    qrt_parallel_for(pool, n, grain, qview_task, j);
+  } else if (outer > 1) {
+    j->mode = 1;
+    int64_t row = j->ch * j->inner;
+    qrt_parallel_for(pool, outer, row >= grain ? 1 : grain / row, qview_task, j);
+  } else {
+    j->mode = 2;
+    qrt_parallel_for(pool, j->ch, j->inner >= grain ? 1 : grain / j->inner, qview_task, j);
+  }
+}
+
+void qrt_quantize_f32_mt(qrt_pool *pool, const float *x, void *y, qrt_elem out_elem, const float *scale,
+                         const int32_t *zp, int64_t outer, int64_t ch, int64_t inner) {
+  qview_job j = {0, 0, (const char *)x, y, 4, 1, QRT_F32, out_elem, scale, zp, NULL, ch, inner};
+  if (ch == 1)
+    j.inner = outer * inner, outer = 1; /* per tensor: elements */
+  j.mode = ch == 1 ? 0 : 1;
+  qview_run(pool, &j, outer);
+}
+
+void qrt_dequantize_mt(qrt_pool *pool, const void *x, qrt_elem in_elem, float *y, const float *scale, const int32_t *zp,
+                       int64_t outer, int64_t ch, int64_t inner) {
+  qview_job j = {1, 0, x, (char *)y, qrt_elem_size(in_elem), 4, in_elem, QRT_F32, scale, zp, NULL, ch, inner};
+  if (ch == 1)
+    j.inner = outer * inner, outer = 1;
+  j.mode = ch == 1 ? 0 : 1;
+  qview_run(pool, &j, outer);
+}
+
+void qrt_requantize_mt(qrt_pool *pool, const qrt_requant_params *p, const void *x, qrt_elem in_elem, void *y,
+                       qrt_elem out_elem, int64_t outer, int64_t ch, int64_t inner) {
+  qview_job j = {2, 0, x, y, qrt_elem_size(in_elem), 1, in_elem, out_elem, NULL, NULL, p, ch, inner};
+  if (ch == 1)
+    j.inner = outer * inner, outer = 1;
+  j.mode = ch == 1 ? 0 : 1;
+  qview_run(pool, &j, outer);
+}
+
+/* ---- quench.QAdd, quench.QMul ------------------------------------------------------ */
+
+static void qbin(int add, const qrt_qbin_params *p, qrt_elem ae, qrt_elem be, int rank, const int64_t *dims,
+                 const void *a, const int64_t *sa, const void *b, const int64_t *sb, void *y) {
+  uint8_t *yp = y;
+  int64_t n = 1, idx[QRT_MAXR] = {0}, ia = 0, ib = 0;
+  for (int d = 0; d < rank; d++)
+    n *= dims[d];
+  int64_t rsa = rank ? sa[rank - 1] : 0, rsb = rank ? sb[rank - 1] : 0, row = rank ? dims[rank - 1] : 1;
+  for (int64_t at = 0; at < n; at += row) {
+    for (int64_t i = 0; i < row; i++) {
+      int64_t va = load_q(ae, a, ia + i * rsa) - p->a_zp, vb = load_q(be, b, ib + i * rsb) - p->b_zp, q;
+      if (add) {
+        /* |va|, |vb| < 2^17 and m0 < 2^31: |v| < 2^49 */
+        q = qrt_rounding_shift(va * p->a_m0 + vb * p->b_m0, p->shift) + p->y_zp;
+        q = q < p->lo ? p->lo : q > p->hi ? p->hi : q;
+      } else {
+        q = qrt_requant1((int32_t)sat32(va * vb), p->a_m0, p->shift, p->y_zp, p->lo, p->hi);
+      }
+      yp[at + i] = (uint8_t)(uint64_t)q;
+    }
+    for (int d = rank - 2; d >= 0; d--) {
+      ia += sa[d], ib += sb[d];
+      if (++idx[d] < dims[d])
+        break;
+      ia -= sa[d] * dims[d], ib -= sb[d] * dims[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+void qrt_qadd(const qrt_qbin_params *p, qrt_elem a_elem, qrt_elem b_elem, qrt_elem y_elem, int rank,
+              const int64_t *dims, const void *a, const int64_t *sa, const void *b, const int64_t *sb, void *y) {
+  (void)y_elem;
+  qbin(1, p, a_elem, b_elem, rank, dims, a, sa, b, sb, y);
+}
+
+void qrt_qmul(const qrt_qbin_params *p, qrt_elem a_elem, qrt_elem b_elem, qrt_elem y_elem, int rank,
+              const int64_t *dims, const void *a, const int64_t *sa, const void *b, const int64_t *sb, void *y) {
+  (void)y_elem;
+  qbin(0, p, a_elem, b_elem, rank, dims, a, sa, b, sb, y);
+}
