@@ -83,8 +83,8 @@ typedef struct conv_job {
 /* im2col of pixels [p0, p0 + n) of one group's (padded, already XORed)
  * channels into the K4xN16 panel layout (qrt_gemm.h). Works 16 pixels (one
  * panel block) at a time: for each k the 16 taps are gathered into a row
- * (one 16-byte copy when the pixels lie in one output row and the stride is
- * 1), then four rows are interleaved into the block's 64-byte k-group. */
+ * (one 16-byte copy when their taps are consecutive input bytes: one output
+ * row at stride 1, or a width-1 image), then four rows are interleaved into the block's 64-byte k-group. */
 static void pack_panel(const conv_job *j, const uint8_t *x, int64_t p0, int64_t n, uint8_t *panel) {
   const qrt_conv *c = j->c;
   const uint8_t fill = QRT_PANEL_XOR;
@@ -93,9 +93,10 @@ static void pack_panel(const conv_job *j, const uint8_t *x, int64_t p0, int64_t 
     int64_t cnt = n - q0 < 16 ? n - q0 : 16;
     int64_t off0[16];
     int64_t oh = (p0 + q0) / c->OW, ow = (p0 + q0) % c->OW;
-    int same_row = ow + cnt <= c->OW && c->SW == 1;
+    int same_row = 1; /* the 16 taps of every k are consecutive bytes */
     for (int64_t q = 0; q < cnt; q++) {
       off0[q] = oh * c->SH * j->PW + ow * c->SW;
+      same_row &= off0[q] == off0[0] + q;
       if (++ow == c->OW) ow = 0, oh++;
     }
     uint8_t *blk = panel + (q0 >> 4) * j->Kp * 16;

@@ -18,6 +18,7 @@
 #include "support/arena.h"
 
 bool cg_try_lut(Cg *cg, const IrOp *dq, bool *handled);
+bool cg_emit_move_codes(Cg *cg, const IrOp *op, const IrValue *src);
 
 #define MAX_CHAIN 32
 
@@ -38,6 +39,13 @@ static bool lut_binary(IrOpKind k) {
 
 static bool is_alias(IrOpKind k) {
   return k == IR_OP_RESHAPE || k == IR_OP_SQUEEZE || k == IR_OP_UNSQUEEZE || k == IR_OP_FLATTEN || k == IR_OP_IDENTITY;
+}
+
+/* Data movement right after the DequantizeLinear commutes with it (the
+ * dequantization is per tensor and elementwise), so it moves the 8-bit
+ * codes instead: a quarter of the bytes. */
+static bool is_move(IrOpKind k) {
+  return is_alias(k) || k == IR_OP_TRANSPOSE || k == IR_OP_SLICE || k == IR_OP_EXPAND;
 }
 
 /* A per-tensor quantization op's constant scale and zero point. */
@@ -72,6 +80,8 @@ static bool chan_const(const IrOp *op, const IrValue *v, int32_t *axis, int64_t 
 }
 
 typedef struct Chain {
+  const IrOp *lead[MAX_CHAIN]; /* leading data movement, done on the codes */
+  int nlead;
   const IrOp *ops[MAX_CHAIN];
   int n;
   int32_t axis; /* channel axis of the chain value, -1: none */
@@ -85,6 +95,9 @@ static void find_chain(const IrOp *dq, Chain *ch) {
   ch->axis = -1;
   ch->nch = 1;
   const IrValue *v = dq->results[0];
+  while (ch->nlead < MAX_CHAIN && ir_value_num_uses(v) == 1 && is_move(v->uses->user->kind) &&
+         v->uses->index == 0 && ir_type_is_static(v->uses->user->results[0]->type))
+    v = (ch->lead[ch->nlead++] = v->uses->user)->results[0];
   while (ch->n < MAX_CHAIN && ir_value_num_uses(v) == 1) {
     const IrOp *u = v->uses->user;
     if (u->nresults != 1 || !ir_type_is_static(u->results[0]->type) || u->results[0]->type->elem != IR_ELEM_F32) {
@@ -201,9 +214,10 @@ static bool plan(Cg *cg, const IrOp *dq, Chain *ch, void **table, int *ebytes, b
   find_chain(dq, ch);
   /* Trailing reshapes stay outside: they cost nothing as aliases. */
   while (ch->n > 0 && is_alias(ch->ops[ch->n - 1]->kind)) ch->end = ch->ops[--ch->n]->operands[0].value;
+  if (ch->n == 0) return false;
   int real = 0;
   for (int i = 0; i < ch->n; i++) real += !is_alias(ch->ops[i]->kind);
-  if (real == 0) return false; /* a lone DequantizeLinear vectorizes better */
+  if (real == 0) return false; /* a lone (moved) DequantizeLinear vectorizes better */
   *ebytes = ch->ops[ch->n - 1]->kind == IR_OP_QUANTIZE_LINEAR ? 1 : 4;
   *table = xcalloc((size_t)(ch->nch * 256), (size_t)*ebytes);
   if (!eval_chain(cg, dq, ch, *table, *ebytes)) {
@@ -215,6 +229,9 @@ static bool plan(Cg *cg, const IrOp *dq, Chain *ch, void **table, int *ebytes, b
 }
 
 static void skip_chain(Cg *cg, const Chain *ch) {
+  for (int i = 0; i < ch->nlead; i++)
+    for (int32_t s = cg->step + 1; s < cg->nops; s++)
+      if (cg->ops[s] == ch->lead[i]) cg->skip[s] = true;
   for (int i = 0; i < ch->n; i++)
     for (int32_t s = cg->step + 1; s < cg->nops; s++)
       if (cg->ops[s] == ch->ops[i]) cg->skip[s] = true;
@@ -229,7 +246,7 @@ const IrValue *cg_lut_epilogue(Cg *cg, const IrValue *v, int64_t *table_off, boo
   void *table;
   int eb;
   if (!plan(cg, dq, &ch, &table, &eb, err)) return NULL;
-  if (eb != 1 || ch.axis >= 0 || ch.aliases) {
+  if (eb != 1 || ch.axis >= 0 || ch.aliases || ch.nlead) {
     free(table);
     return NULL;
   }
@@ -264,14 +281,20 @@ bool cg_try_lut(Cg *cg, const IrOp *dq, bool *handled) {
   CgVal *xv = cg_val(cg, x);
   if (!xv || xv->loc == CG_LOC_NONE) return cg_fail(cg, dq, "operand is not materialized");
   cg_use(cg, x);
+  const IrValue *src = x;
+  for (int i = 0; i < ch.nlead; i++) {
+    if (!cg_emit_move_codes(cg, ch.lead[i], src)) return false;
+    src = ch.lead[i]->results[0];
+  }
   CgVal *e = cg_val_add(cg, ch.end);
   e->loc = CG_LOC_ARENA;
   e->buf = cg_new_buf(cg, cg_bytes(ch.end));
   char xp[64], yp[64];
-  cg_str_printf(&cg->code, "  /* %s: DequantizeLinear", dq->src_name ? dq->src_name : "-");
+  cg_str_printf(&cg->code, "  /* %s: %sDequantizeLinear", dq->src_name ? dq->src_name : "-",
+                ch.nlead ? "(moved codes) " : "");
   for (int i = 0; i < ch.n; i++) cg_str_printf(&cg->code, " -> %s", ops_name(ch.ops[i]->kind));
   cg_str_printf(&cg->code, ": one table of %lld x 256 %s */\n", (long long)ch.nch, quant_end ? "bytes" : "floats");
-  cg_str_printf(&cg->code, "  qrt_lut8(%s, %s, W + %lld, %d, %lld, %lld, %lld, pool);\n", cg_ptr(cg, x, xp, 64),
+  cg_str_printf(&cg->code, "  qrt_lut8(%s, %s, W + %lld, %d, %lld, %lld, %lld, pool);\n", cg_ptr(cg, src, xp, 64),
                 cg_ptr(cg, ch.end, yp, 64), (long long)off, ebytes, (long long)outer, (long long)ch.nch,
                 (long long)inner);
   *handled = true;

@@ -256,20 +256,24 @@ static bool emit_binary(Cg *cg, const IrOp *op) {
   return true;
 }
 
-/* dst (contiguous, y's shape) = src read at strides st from byte offset off. */
-static bool emit_copy(Cg *cg, const IrOp *op, const IrValue *x, int32_t rank, int64_t *dims, int64_t (*st)[MAXR],
-                      int64_t off) {
+/* dst (contiguous, y's shape, eb-byte elements) = src read at element
+ * strides st from element offset off. src is x's storage, or the 8-bit
+ * codes standing for x (cg_emit_move_codes). */
+static bool emit_copy(Cg *cg, const IrOp *op, const IrValue *src, int eb, int32_t rank, int64_t *dims,
+                      int64_t (*st)[MAXR], int64_t off) {
   const IrValue *y = op->results[0];
   int32_t n = collapse(rank, dims, 1, st);
-  if (!operand(cg, op, x)) return false;
-  result(cg, y);
+  if (!operand(cg, op, src)) return false;
+  CgVal *e = cg_val_add(cg, y);
+  e->loc = CG_LOC_ARENA;
+  e->buf = cg_new_buf(cg, cg_numel(y) * eb);
   char xp[64], yp[64];
   comment(cg, op);
   cg_str_printf(&cg->code, "  {\n");
   i64_array(cg, "d", dims, n);
   i64_array(cg, "s", st[0], n);
-  cg_str_printf(&cg->code, "    qrt_copy_strided(%d, %d, d, %s + %lld, s, %s);\n  }\n", ir_elem_bytes(y->type->elem), n,
-                P(cg, x, xp), (long long)(off * ir_elem_bytes(y->type->elem)), P(cg, y, yp));
+  cg_str_printf(&cg->code, "    qrt_copy_strided(%d, %d, d, %s + %lld, s, %s);\n  }\n", eb, n, P(cg, src, xp),
+                (long long)(off * eb), P(cg, y, yp));
   return true;
 }
 
@@ -288,7 +292,7 @@ static bool const_ints(const IrOp *op, uint32_t i, int64_t *v, int32_t *n) {
   return true;
 }
 
-static bool emit_shape_copy(Cg *cg, const IrOp *op) {
+static bool emit_shape_copy_from(Cg *cg, const IrOp *op, const IrValue *src, int eb) {
   const IrValue *x = ir_op_operand(op, 0), *y = op->results[0];
   int32_t xr, yr;
   int64_t xd[MAXR], yd[MAXR], st[1][MAXR], xs[MAXR], off = 0;
@@ -297,8 +301,8 @@ static bool emit_shape_copy(Cg *cg, const IrOp *op) {
   if (op->kind == IR_OP_TRANSPOSE) {
     const IrAttr *p = ir_op_attr(op, "perm");
     for (int32_t i = 0; i < yr; i++) {
-      int64_t src = p && p->kind == IR_ATTR_INTS && (int32_t)p->u.ints.n == yr ? p->u.ints.v[i] : yr - 1 - i;
-      st[0][i] = xs[src];
+      int64_t from = p && p->kind == IR_ATTR_INTS && (int32_t)p->u.ints.n == yr ? p->u.ints.v[i] : yr - 1 - i;
+      st[0][i] = xs[from];
     }
   } else if (op->kind == IR_OP_EXPAND) {
     bcast_strides(xr, xd, yr, yd, st[0]);
@@ -323,7 +327,20 @@ static bool emit_shape_copy(Cg *cg, const IrOp *op) {
       st[0][ax] = xs[ax] * step;
     }
   }
-  return emit_copy(cg, op, x, yr, yd, st, off);
+  return emit_copy(cg, op, src, eb, yr, yd, st, off);
+}
+
+static bool emit_shape_copy(Cg *cg, const IrOp *op) {
+  return emit_shape_copy_from(cg, op, ir_op_operand(op, 0), ir_elem_bytes(op->results[0]->type->elem));
+}
+
+bool cg_emit_move_codes(Cg *cg, const IrOp *op, const IrValue *src);
+bool cg_emit_move_codes(Cg *cg, const IrOp *op, const IrValue *src) {
+  if (op->kind == IR_OP_TRANSPOSE || op->kind == IR_OP_SLICE || op->kind == IR_OP_EXPAND)
+    return emit_shape_copy_from(cg, op, src, 1);
+  if (!operand(cg, op, src)) return false;
+  cg_alias(cg, op->results[0], src);
+  return true;
 }
 
 /* ---- Concat, Cast ----------------------------------------------------------------- */
