@@ -72,13 +72,24 @@ static void make_padded(const qrt_conv *c, const uint8_t *x, int64_t phases, uin
 
 /* ---- convolution through GEMM ---------------------------------------------- */
 
+/* Taps whose offsets are tabulated once per call (larger K computes them
+ * per use). */
+#define QRT_CONV_KOFF 4096
+
 typedef struct conv_job {
   const qrt_conv *c;
   const uint8_t *x; /* padded planes PH x PW (or the input itself) */
   uint8_t *y;
   int64_t PH, PW;   /* plane size of x */
   int64_t K, Kp, Mg, Cg, P, nb, tiles_per_img;
+  int32_t koff[QRT_CONV_KOFF]; /* tap k's byte offset from a pixel's first input */
 } conv_job;
+
+static int64_t tap_offset(const conv_job *j, int64_t k) {
+  const qrt_conv *c = j->c;
+  int64_t KHW = c->KH * c->KW, ci = k / KHW, kh = k % KHW / c->KW, kw = k % c->KW;
+  return ci * j->PH * j->PW + kh * c->DH * j->PW + kw * c->DW;
+}
 
 /* im2col of pixels [p0, p0 + n) of one group's (padded, already XORed)
  * channels into the K4xN16 panel layout (qrt_gemm.h). Works 16 pixels (one
@@ -88,19 +99,22 @@ typedef struct conv_job {
 static void pack_panel(const conv_job *j, const uint8_t *x, int64_t p0, int64_t n, uint8_t *panel) {
   const qrt_conv *c = j->c;
   const uint8_t fill = QRT_PANEL_XOR;
-  int64_t KHW = c->KH * c->KW;
   for (int64_t q0 = 0; q0 < n; q0 += 16) {
     int64_t cnt = n - q0 < 16 ? n - q0 : 16;
-    int64_t off0[16];
-    int64_t oh = (p0 + q0) / c->OW, ow = (p0 + q0) % c->OW;
-    int same_row = 1; /* the 16 taps of every k are consecutive bytes */
+    /* the block's pixels as runs whose taps are consecutive input bytes
+     * (a whole block at stride 1 within one output row; a piece per row
+     * for narrow images; single pixels at larger strides) */
+    int64_t run_q[17], run_off[16], nrun = 0;
+    int64_t oh = (p0 + q0) / c->OW, ow = (p0 + q0) % c->OW, prev = 0;
     for (int64_t q = 0; q < cnt; q++) {
-      off0[q] = oh * c->SH * j->PW + ow * c->SW;
-      same_row &= off0[q] == off0[0] + q;
+      int64_t off = oh * c->SH * j->PW + ow * c->SW;
+      if (q == 0 || off != prev + 1) run_q[nrun] = q, run_off[nrun++] = off;
+      prev = off;
       if (++ow == c->OW) ow = 0, oh++;
     }
+    run_q[nrun] = cnt;
     uint8_t *blk = panel + (q0 >> 4) * j->Kp * 16;
-    uint8_t rows[4][16];
+    uint8_t rows[4][32]; /* 16 used; runs are copied 16 bytes at a time */
     for (int64_t k0 = 0; k0 < j->Kp; k0 += 4) {
       for (int t = 0; t < 4; t++) {
         uint8_t *r = rows[t];
@@ -109,11 +123,10 @@ static void pack_panel(const conv_job *j, const uint8_t *x, int64_t p0, int64_t 
           memset(r, fill, 16);
           continue;
         }
-        int64_t ci = k / KHW, kh = k % KHW / c->KW, kw = k % c->KW;
-        const uint8_t *src = x + ci * j->PH * j->PW + kh * c->DH * j->PW + kw * c->DW;
-        if (same_row) memcpy(r, src + off0[0], (size_t)cnt);
-        else
-          for (int64_t q = 0; q < cnt; q++) r[q] = src[off0[q]];
+        const uint8_t *src = x + (k < QRT_CONV_KOFF ? j->koff[k] : tap_offset(j, k));
+        /* each run as a fixed 16-byte copy (inlined): later runs overwrite
+         * the excess, bytes past the block are refilled below */
+        for (int64_t u = 0; u < nrun; u++) memcpy(r + run_q[u], src + run_off[u], 16);
         for (int64_t q = cnt; q < 16; q++) r[q] = fill;
       }
       uint32_t g[16]; /* little-endian: byte t of pixel q is rows[t][q] */
@@ -155,20 +168,20 @@ static void conv_tiles(void *ctx, int64_t begin, int64_t end) {
 }
 
 void qrt_conv_q8(const qrt_conv *c, const void *x, void *y, qrt_pool *pool) {
-  conv_job j = {.c = c, .x = x, .y = y, .PH = c->H, .PW = c->W};
-  /* Without padding, stride tails or byte flips the input is read as is. */
-  int direct = c->PT == 0 && c->PL == 0 && qrt_conv_padded_h(c) == c->H && qrt_conv_padded_w(c) == c->W &&
-               (c->x_xor ^ QRT_PANEL_XOR) == 0;
-  if (!direct) {
-    make_padded(c, x, 1, (uint8_t)(c->x_xor ^ QRT_PANEL_XOR), (uint8_t)(c->pad ^ QRT_PANEL_XOR), pool);
-    j.x = c->scratch;
-    j.PH = qrt_conv_padded_h(c);
-    j.PW = qrt_conv_padded_w(c);
-  }
+  conv_job j = {.c = c, .y = y, .PH = qrt_conv_padded_h(c), .PW = qrt_conv_padded_w(c)};
+  /* Always through the padded copy (XORed, zero-point padded, with slack
+   * after it): the packer then copies every run of taps as 16 bytes, never
+   * checking a bound. */
+  make_padded(c, x, 1, (uint8_t)(c->x_xor ^ QRT_PANEL_XOR), (uint8_t)(c->pad ^ QRT_PANEL_XOR), pool);
+  j.x = c->scratch;
   j.Cg = c->C / c->group;
   j.Mg = c->M / c->group;
   j.K = j.Cg * c->KH * c->KW;
   j.Kp = qrt_round_up(j.K, 4);
+  for (int64_t ci = 0, k = 0; ci < j.Cg && k < QRT_CONV_KOFF; ci++)
+    for (int64_t kh = 0; kh < c->KH; kh++)
+      for (int64_t kw = 0; kw < c->KW && k < QRT_CONV_KOFF; kw++, k++)
+        j.koff[k] = (int32_t)(ci * j.PH * j.PW + kh * c->DH * j.PW + kw * c->DW);
   j.P = c->OH * c->OW;
   j.nb = panel_cols(j.Kp, j.P);
   int64_t panels = (j.P + j.nb - 1) / j.nb;

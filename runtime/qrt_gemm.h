@@ -4,9 +4,11 @@
  *   B (conv via GEMM)   C[M,N] = W_s8[M,K] x P_u8[K,N], W packed at compile time,
  *                       P (im2col columns) packed at run time by the caller.
  * One path per build (qrt.h): AVX-512 VNNI, AVX2, aarch64 dotprod, scalar C;
- * all give the same bits. docs/backends/gemm.md describes layouts, paths and
- * blocking; test/unit/qrt/test_qrt_gemm.c checks every path against a naive
- * reference. Nothing here allocates: scratch lives on the stack, bounded. */
+ * all give the same bits, and the packed layouts (qrt_pack_a/b) are the same
+ * on every path, so the compiler packs weights for any target with this
+ * code. docs/backends/gemm.md describes layouts, paths and blocking;
+ * test/unit/qrt/test_qrt_gemm.c checks every path against a naive reference.
+ * Nothing here allocates: scratch lives on the stack, bounded. */
 #ifndef QRT_GEMM_H
 #define QRT_GEMM_H
 #include "qrt.h"

@@ -133,13 +133,14 @@ QRT_INLINE void store_row(const ep512 *e, __m512i acc, __mmask16 k, int64_t m, i
 
 QRT_INLINE __mmask16 colmask(int64_t n) { return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1); }
 
-/* Form A micro-kernel: R (8, or 4/2/1 for the last rows and small M) rows x
- * 3 panels of 16 columns, up to 24 zmm accumulators named one by one (GCC
- * keeps an array of vectors in memory). Per k-group: 3 loads of B, R
- * broadcasts of A, 3R vpdpbusd. Rows past mr (< R) recompute row mr-1 (A is
- * not padded) and panels past nr recompute panel nr-1; neither is stored.
- * B comes from the packed panels (zero beyond K), A 4 bytes at a time,
- * broadcast; the K%4 tail group reads only the valid bytes of A. */
+/* Form A micro-kernel: R rows x NR panels of 16 columns (R in 8/4/2/1, NR
+ * in 3/2/1, so the last rows and columns and small M compute nothing they
+ * throw away), up to 24 zmm accumulators named one by one (GCC keeps an
+ * array of vectors in memory). Per k-group: NR loads of B, R broadcasts of
+ * A, R*NR vpdpbusd. Rows past mr (< R) recompute row mr-1 (A is not padded)
+ * and are not stored. B comes from the packed panels (zero beyond K), A 4
+ * bytes at a time, broadcast; the K%4 tail group reads only the valid bytes
+ * of A. */
 #define QRT_A_CHUNK (512 * 1024)
 #define AMR 8
 #define A_ROW(i, av)                                                                                                   \
@@ -147,8 +148,8 @@ QRT_INLINE __mmask16 colmask(int64_t n) { return n >= 16 ? (__mmask16)0xffff : (
     if (R > i) {                                                                                                       \
       __m512i v_ = (av);                                                                                               \
       c##i##0 = dpbusd(c##i##0, v_, b0);                                                                               \
-      c##i##1 = dpbusd(c##i##1, v_, b1);                                                                               \
-      c##i##2 = dpbusd(c##i##2, v_, b2);                                                                               \
+      if (NR > 1) c##i##1 = dpbusd(c##i##1, v_, b1);                                                                   \
+      if (NR > 2) c##i##2 = dpbusd(c##i##2, v_, b2);                                                                   \
     }                                                                                                                  \
   } while (0)
 #define A_BCAST(i) _mm512_set1_epi32(ld32(a##i + g * 4))
@@ -156,24 +157,25 @@ QRT_INLINE __mmask16 colmask(int64_t n) { return n >= 16 ? (__mmask16)0xffff : (
   do {                                                                                                                 \
     if (R > i && i < mr) {                                                                                             \
       store_cols(e, c##i##0, colmask(ncols), row0 + i, col0, C, ldc);                                                  \
-      if (nr > 1) store_cols(e, c##i##1, colmask(ncols - 16), row0 + i, col0 + 16, C, ldc);                            \
-      if (nr > 2) store_cols(e, c##i##2, colmask(ncols - 32), row0 + i, col0 + 32, C, ldc);                            \
+      if (NR > 1) store_cols(e, c##i##1, colmask(ncols - 16), row0 + i, col0 + 16, C, ldc);                            \
+      if (NR > 2) store_cols(e, c##i##2, colmask(ncols - 32), row0 + i, col0 + 32, C, ldc);                            \
     }                                                                                                                  \
   } while (0)
 
-QRT_INLINE void ka_avx512(int R, int64_t mr, int64_t nr, int64_t K, const uint8_t *A, int64_t lda, const int8_t *B,
+QRT_INLINE void ka_avx512(int R, int NR, int64_t mr, int64_t K, const uint8_t *A, int64_t lda, const int8_t *B,
                           int64_t ps, const ep512 *e, int64_t row0, int64_t col0, int64_t ncols, void *C, int64_t ldc) {
 #define A_PTR(i) *a##i = A + (mr > i ? i : mr - 1) * lda
   const uint8_t A_PTR(0), A_PTR(1), A_PTR(2), A_PTR(3), A_PTR(4), A_PTR(5), A_PTR(6), A_PTR(7);
-  const int8_t *p0 = B, *p1 = B + (nr > 1 ? 1 : 0) * ps, *p2 = B + (nr > 2 ? 2 : nr - 1) * ps;
+  const int8_t *p0 = B, *p1 = B + (NR > 1 ? 1 : 0) * ps, *p2 = B + (NR > 2 ? 2 : 0) * ps;
   __m512i c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32, c40, c41, c42, c50, c51, c52, c60, c61, c62, c70,
       c71, c72;
   c00 = c01 = c02 = c10 = c11 = c12 = c20 = c21 = c22 = c30 = c31 = c32 = _mm512_setzero_si512();
   c40 = c41 = c42 = c50 = c51 = c52 = c60 = c61 = c62 = c70 = c71 = c72 = _mm512_setzero_si512();
   int64_t kg = K / 4, g = 0;
   for (; g < kg; g++) {
-    __m512i b0 = _mm512_loadu_si512(p0 + g * 64), b1 = _mm512_loadu_si512(p1 + g * 64);
-    __m512i b2 = _mm512_loadu_si512(p2 + g * 64);
+    __m512i b0 = _mm512_loadu_si512(p0 + g * 64), b1 = b0, b2 = b0;
+    if (NR > 1) b1 = _mm512_loadu_si512(p1 + g * 64);
+    if (NR > 2) b2 = _mm512_loadu_si512(p2 + g * 64);
     A_ROW(0, A_BCAST(0));
     A_ROW(1, A_BCAST(1));
     A_ROW(2, A_BCAST(2));
@@ -184,8 +186,9 @@ QRT_INLINE void ka_avx512(int R, int64_t mr, int64_t nr, int64_t K, const uint8_
     A_ROW(7, A_BCAST(7));
   }
   if (K % 4) {
-    __m512i b0 = _mm512_loadu_si512(p0 + g * 64), b1 = _mm512_loadu_si512(p1 + g * 64);
-    __m512i b2 = _mm512_loadu_si512(p2 + g * 64);
+    __m512i b0 = _mm512_loadu_si512(p0 + g * 64), b1 = b0, b2 = b0;
+    if (NR > 1) b1 = _mm512_loadu_si512(p1 + g * 64);
+    if (NR > 2) b2 = _mm512_loadu_si512(p2 + g * 64);
     A_ROW(0, _mm512_set1_epi32(load4(a0 + g * 4, K % 4)));
     A_ROW(1, _mm512_set1_epi32(load4(a1 + g * 4, K % 4)));
     A_ROW(2, _mm512_set1_epi32(load4(a2 + g * 4, K % 4)));
@@ -205,16 +208,31 @@ QRT_INLINE void ka_avx512(int R, int64_t mr, int64_t nr, int64_t K, const uint8_
   A_STORE(7);
 }
 
-#define A_KERNEL(R)                                                                                                    \
-  static void ka_avx512_##R(int64_t mr, int64_t nr, int64_t K, const uint8_t *A, int64_t lda, const int8_t *B,         \
-                            int64_t ps, const ep512 *e, int64_t row0, int64_t col0, int64_t ncols, void *C,            \
-                            int64_t ldc) {                                                                             \
-    ka_avx512(R, mr, nr, K, A, lda, B, ps, e, row0, col0, ncols, C, ldc);                                              \
+/* One instance per rows R in {8, 4, 2, 1} and panels NR in {3, 2, 1}, so
+ * that the last rows and the last columns compute nothing they throw away. */
+typedef void (*ka_fn)(int64_t mr, int64_t K, const uint8_t *A, int64_t lda, const int8_t *B, int64_t ps, const ep512 *e,
+                      int64_t row0, int64_t col0, int64_t ncols, void *C, int64_t ldc);
+#define A_KERNEL(R, NR)                                                                                                \
+  static void ka_avx512_##R##_##NR(int64_t mr, int64_t K, const uint8_t *A, int64_t lda, const int8_t *B, int64_t ps,  \
+                                   const ep512 *e, int64_t row0, int64_t col0, int64_t ncols, void *C, int64_t ldc) {  \
+    ka_avx512(R, NR, mr, K, A, lda, B, ps, e, row0, col0, ncols, C, ldc);                                              \
   }
-A_KERNEL(8)
-A_KERNEL(4)
-A_KERNEL(2)
-A_KERNEL(1)
+A_KERNEL(8, 3)
+A_KERNEL(8, 2)
+A_KERNEL(8, 1)
+A_KERNEL(4, 3)
+A_KERNEL(4, 2)
+A_KERNEL(4, 1)
+A_KERNEL(2, 3)
+A_KERNEL(2, 2)
+A_KERNEL(2, 1)
+A_KERNEL(1, 3)
+A_KERNEL(1, 2)
+A_KERNEL(1, 1)
+static const ka_fn ka_table[4][3] = {{ka_avx512_8_1, ka_avx512_8_2, ka_avx512_8_3},
+                                     {ka_avx512_4_1, ka_avx512_4_2, ka_avx512_4_3},
+                                     {ka_avx512_2_1, ka_avx512_2_2, ka_avx512_2_3},
+                                     {ka_avx512_1_1, ka_avx512_1_2, ka_avx512_1_3}};
 
 void qrt_gemm_u8s8_simd(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_t lda, const void *Bpacked, int64_t n0,
                         int64_t n1, const qrt_requant *rq, void *C, int64_t ldc) {
@@ -235,16 +253,8 @@ void qrt_gemm_u8s8_simd(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64
       const int8_t *B = Bp + (c0 / 16) * ps;
       for (int64_t r0 = m0; r0 < m1; r0 += AMR) {
         int64_t mr = m1 - r0 < AMR ? m1 - r0 : AMR;
-        int64_t nr = (nc + 15) / 16;
-        const uint8_t *a = A + r0 * lda;
-        if (mr > 4)
-          ka_avx512_8(mr, nr, K, a, lda, B, ps, &e, r0, c0, nc, C, ldc);
-        else if (mr > 2)
-          ka_avx512_4(mr, nr, K, a, lda, B, ps, &e, r0, c0, nc, C, ldc);
-        else if (mr > 1)
-          ka_avx512_2(mr, nr, K, a, lda, B, ps, &e, r0, c0, nc, C, ldc);
-        else
-          ka_avx512_1(mr, nr, K, a, lda, B, ps, &e, r0, c0, nc, C, ldc);
+        int rsel = mr > 4 ? 0 : mr > 2 ? 1 : mr > 1 ? 2 : 3;
+        ka_table[rsel][(nc + 15) / 16 - 1](mr, K, A + r0 * lda, lda, B, ps, &e, r0, c0, nc, C, ldc);
       }
     }
   }
@@ -253,34 +263,35 @@ void qrt_gemm_u8s8_simd(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64
 /* Form B micro-kernel: the 8 rows of a packed W block x 3 panels, 24 named
  * accumulators. The panel is the u8 operand, the weights' 4 bytes,
  * broadcast, the s8 one. Padded rows (zero weights) are computed and not
- * stored; panels past nr recompute panel nr-1. */
+ * stored. One instance per panel count NR in {3, 2, 1}. */
 #define BMR QRT_PACK_A_MR
 #define B_ROW(i)                                                                                                       \
   do {                                                                                                                 \
     __m512i w_ = _mm512_set1_epi32(ld32(W + (g * BMR + i) * 4));                                                       \
     c##i##0 = dpbusd(c##i##0, q0, w_);                                                                                 \
-    c##i##1 = dpbusd(c##i##1, q1, w_);                                                                                 \
-    c##i##2 = dpbusd(c##i##2, q2, w_);                                                                                 \
+    if (NR > 1) c##i##1 = dpbusd(c##i##1, q1, w_);                                                                     \
+    if (NR > 2) c##i##2 = dpbusd(c##i##2, q2, w_);                                                                     \
   } while (0)
 #define B_STORE(i)                                                                                                     \
   do {                                                                                                                 \
     if (i < mr) {                                                                                                      \
       store_row(e, c##i##0, colmask(ncols), row0 + i, col0, C, ldc);                                                   \
-      if (nr > 1) store_row(e, c##i##1, colmask(ncols - 16), row0 + i, col0 + 16, C, ldc);                             \
-      if (nr > 2) store_row(e, c##i##2, colmask(ncols - 32), row0 + i, col0 + 32, C, ldc);                             \
+      if (NR > 1) store_row(e, c##i##1, colmask(ncols - 16), row0 + i, col0 + 16, C, ldc);                             \
+      if (NR > 2) store_row(e, c##i##2, colmask(ncols - 32), row0 + i, col0 + 32, C, ldc);                             \
     }                                                                                                                  \
   } while (0)
 
-static void kb_avx512(int64_t mr, int64_t nr, int64_t Kp, const int8_t *W, const uint8_t *P, int64_t ps, const ep512 *e,
-                      int64_t row0, int64_t col0, int64_t ncols, void *C, int64_t ldc) {
-  const uint8_t *p0 = P, *p1 = P + (nr > 1 ? 1 : 0) * ps, *p2 = P + (nr > 2 ? 2 : nr - 1) * ps;
+QRT_INLINE void kb_avx512(int NR, int64_t mr, int64_t Kp, const int8_t *W, const uint8_t *P, int64_t ps, const ep512 *e,
+                          int64_t row0, int64_t col0, int64_t ncols, void *C, int64_t ldc) {
+  const uint8_t *p0 = P, *p1 = P + (NR > 1 ? 1 : 0) * ps, *p2 = P + (NR > 2 ? 2 : 0) * ps;
   __m512i c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32, c40, c41, c42, c50, c51, c52, c60, c61, c62, c70,
       c71, c72;
   c00 = c01 = c02 = c10 = c11 = c12 = c20 = c21 = c22 = c30 = c31 = c32 = _mm512_setzero_si512();
   c40 = c41 = c42 = c50 = c51 = c52 = c60 = c61 = c62 = c70 = c71 = c72 = _mm512_setzero_si512();
   for (int64_t g = 0; g < Kp / 4; g++) {
-    __m512i q0 = _mm512_loadu_si512(p0 + g * 64), q1 = _mm512_loadu_si512(p1 + g * 64);
-    __m512i q2 = _mm512_loadu_si512(p2 + g * 64);
+    __m512i q0 = _mm512_loadu_si512(p0 + g * 64), q1 = q0, q2 = q0;
+    if (NR > 1) q1 = _mm512_loadu_si512(p1 + g * 64);
+    if (NR > 2) q2 = _mm512_loadu_si512(p2 + g * 64);
     B_ROW(0);
     B_ROW(1);
     B_ROW(2);
@@ -300,6 +311,15 @@ static void kb_avx512(int64_t mr, int64_t nr, int64_t Kp, const int8_t *W, const
   B_STORE(7);
 }
 
+#define B_KERNEL(NR)                                                                                                   \
+  static void kb_avx512_##NR(int64_t mr, int64_t Kp, const int8_t *W, const uint8_t *P, int64_t ps, const ep512 *e,    \
+                             int64_t row0, int64_t col0, int64_t ncols, void *C, int64_t ldc) {                        \
+    kb_avx512(NR, mr, Kp, W, P, ps, e, row0, col0, ncols, C, ldc);                                                     \
+  }
+B_KERNEL(3)
+B_KERNEL(2)
+B_KERNEL(1)
+
 void qrt_gemm_s8u8_simd(int64_t M, int64_t N, int64_t K, const void *Apacked, const uint8_t *panel,
                         const qrt_requant *rq, void *C, int64_t ldc) {
   int64_t Kp = qrt_round_up(K, 4), ps = Kp * 16;
@@ -312,7 +332,13 @@ void qrt_gemm_s8u8_simd(int64_t M, int64_t N, int64_t K, const void *Apacked, co
     const int8_t *W = Ap + r0 * Kp;
     for (int64_t c0 = 0; c0 < N; c0 += 48) {
       int64_t nc = N - c0 < 48 ? N - c0 : 48;
-      kb_avx512(mr, (nc + 15) / 16, Kp, W, panel + (c0 / 16) * ps, ps, &e, r0, c0, nc, C, ldc);
+      const uint8_t *P = panel + (c0 / 16) * ps;
+      if (nc > 32)
+        kb_avx512_3(mr, Kp, W, P, ps, &e, r0, c0, nc, C, ldc);
+      else if (nc > 16)
+        kb_avx512_2(mr, Kp, W, P, ps, &e, r0, c0, nc, C, ldc);
+      else
+        kb_avx512_1(mr, Kp, W, P, ps, &e, r0, c0, nc, C, ldc);
     }
   }
 }

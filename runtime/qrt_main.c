@@ -70,6 +70,13 @@ int qrt_main(const qrt_model_desc *m, int argc, char **argv) {
   qrt_pool *pool = NULL;
   char err[512];
   if (!weights) {
+    /* The default weights file sits beside the driver. */
+    static char wpath[4096];
+    const char *slash = strrchr(argv[0], '/');
+    if (wfile == m->weights_file && slash && (size_t)(slash - argv[0]) + strlen(wfile) + 2 < sizeof wpath) {
+      snprintf(wpath, sizeof wpath, "%.*s/%s", (int)(slash - argv[0]), argv[0], wfile);
+      wfile = wpath;
+    }
     FILE *f = fopen(wfile, "rb");
     wbuf = alloc64(m->weights_bytes);
     if (!f || !wbuf || fread(wbuf, 1, m->weights_bytes, f) != m->weights_bytes) {

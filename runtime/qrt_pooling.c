@@ -123,7 +123,86 @@ static void run(pool_job *j, qrt_pool *pool) {
   qrt_parallel_for(pool, g->planes, work >= 8192 ? 1 : 8192 / (work ? work : 1), pool_task, j);
 }
 
+/* MaxPool on u8/s8 codes: integers have no NaN, so the max over the
+ * in-range taps (0 for a window with none, as the generic path's
+ * (uint8_t)-inf) can skip the double round trip. Tap spans along x are
+ * computed once per call. */
+#define QRT_MAXPOOL_FAST_W 1024
+
+typedef struct maxq_job {
+  const qrt_pool2d *g;
+  int sgn;
+  const uint8_t *x;
+  uint8_t *y;
+  int64_t kx0[QRT_MAXPOOL_FAST_W], kx1[QRT_MAXPOOL_FAST_W];
+} maxq_job;
+
+/* One output row whose windows are all inside the input: tap by tap over
+ * the whole row (a loop the compiler vectorizes). */
+QRT_NOINLINE static void maxq_row_u8(uint8_t *restrict y, const uint8_t *restrict x, int64_t n, int64_t sw) {
+  for (int64_t i = 0; i < n; i++) y[i] = x[i * sw] > y[i] ? x[i * sw] : y[i];
+}
+QRT_NOINLINE static void maxq_row_s8(int8_t *restrict y, const int8_t *restrict x, int64_t n, int64_t sw) {
+  for (int64_t i = 0; i < n; i++) y[i] = x[i * sw] > y[i] ? x[i * sw] : y[i];
+}
+
+static void maxq_planes(void *ctx, int64_t b, int64_t e) {
+  const maxq_job *j = ctx;
+  const qrt_pool2d *g = j->g;
+  int inside = g->pt == 0 && g->pl == 0 && (g->oh - 1) * g->sh + (g->kh - 1) * g->dh < g->ih &&
+               (g->ow - 1) * g->sw + (g->kw - 1) * g->dw < g->iw;
+  if (inside) {
+    for (int64_t pl = b; pl < e; pl++) {
+      const uint8_t *xp = j->x + pl * g->ih * g->iw;
+      uint8_t *yp = j->y + pl * g->oh * g->ow;
+      for (int64_t oy = 0; oy < g->oh; oy++) {
+        uint8_t *yr = yp + oy * g->ow;
+        const uint8_t *x0 = xp + oy * g->sh * g->iw;
+        for (int64_t ox = 0; ox < g->ow; ox++) yr[ox] = x0[ox * g->sw];
+        for (int64_t ky = 0; ky < g->kh; ky++)
+          for (int64_t kx = ky == 0 ? 1 : 0; kx < g->kw; kx++) {
+            const uint8_t *src = x0 + ky * g->dh * g->iw + kx * g->dw;
+            if (j->sgn) maxq_row_s8((int8_t *)yr, (const int8_t *)src, g->ow, g->sw);
+            else maxq_row_u8(yr, src, g->ow, g->sw);
+          }
+      }
+    }
+    return;
+  }
+  for (int64_t pl = b; pl < e; pl++) {
+    const uint8_t *xp = j->x + pl * g->ih * g->iw;
+    uint8_t *yp = j->y + pl * g->oh * g->ow;
+    for (int64_t oy = 0; oy < g->oh; oy++) {
+      int64_t by = oy * g->sh - g->pt, ky0, ky1;
+      tap_span(by, g->dh, g->kh, g->ih, &ky0, &ky1);
+      for (int64_t ox = 0; ox < g->ow; ox++) {
+        int64_t bx = ox * g->sw - g->pl;
+        int best = -1000;
+        for (int64_t ky = ky0; ky < ky1; ky++) {
+          const uint8_t *row = xp + (by + ky * g->dh) * g->iw + bx;
+          for (int64_t kx = j->kx0[ox]; kx < j->kx1[ox]; kx++) {
+            int v = j->sgn ? (int)(int8_t)row[kx * g->dw] : (int)row[kx * g->dw];
+            best = v > best ? v : best;
+          }
+        }
+        yp[oy * g->ow + ox] = best == -1000 ? 0 : (uint8_t)best;
+      }
+    }
+  }
+}
+
 void qrt_maxpool2d(const qrt_pool2d *g, qrt_elem elem, const void *x, void *y, qrt_pool *pool) {
+  if ((elem == QRT_U8 || elem == QRT_S8) && g->ow <= QRT_MAXPOOL_FAST_W) {
+    maxq_job m;
+    m.g = g;
+    m.sgn = elem == QRT_S8;
+    m.x = x;
+    m.y = y;
+    for (int64_t ox = 0; ox < g->ow; ox++) tap_span(ox * g->sw - g->pl, g->dw, g->kw, g->iw, &m.kx0[ox], &m.kx1[ox]);
+    int64_t work = g->oh * g->ow * g->kh * g->kw;
+    qrt_parallel_for(pool, g->planes, work >= 8192 ? 1 : 8192 / (work ? work : 1), maxq_planes, &m);
+    return;
+  }
   pool_job j = {g, NULL, elem, elem, x, y, 0};
   run(&j, pool);
 }

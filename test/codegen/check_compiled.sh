@@ -8,7 +8,10 @@
 # with the reference interpreter running the module the compiler wrote
 # (OUTDIR/TARGET/NAME.qir), with one thread and with a pool of three.
 # Prints one line per target; exits 1 on the
-# first difference. QUENCH_CG_PRESET picks the preset (default w8a8).
+# first difference. QUENCH_CG_PRESET picks the preset (default w8a8);
+# QUENCH_CG_SHAPES binds the input shapes (--input-shape) and QUENCH_CG_EVAL
+# names other test_data_set folders to run (default: DATA's), e.g. batch-1
+# slices of a batched calibration set.
 set -euo pipefail
 model=$1 data=$2 out=$3
 shift 3
@@ -16,6 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3
 name=model
 preset=${QUENCH_CG_PRESET:-w8a8}
+eval_dir=${QUENCH_CG_EVAL:-$data}
 rm -rf "$out"
 mkdir -p "$out"
 stats= shapes=
@@ -24,7 +28,7 @@ for target in "$@"; do
   if [ -z "$stats" ]; then
     stats=$out/stats.qstats
     quench compile "$model" --calib "$data" --stats "$stats" --preset "$preset" --target "$target" --name $name \
-      -o "$dir" --print-pipeline >"$out/compile-$target.log"
+      ${QUENCH_CG_SHAPES:+--input-shape "$QUENCH_CG_SHAPES"} -o "$dir" --print-pipeline >"$out/compile-$target.log"
     # Later targets reuse the statistics and the input shapes bound from the
     # first calibration sample.
     shapes=$(sed -n 's/.*bind-shapes{shapes="\([^"]*\)"}.*/\1/p' "$out/compile-$target.log")
@@ -46,7 +50,7 @@ for target in "$@"; do
     exit 1
   fi
   sets=0 outs=0
-  for set in "$data"/test_data_set_*; do
+  for set in "$eval_dir"/test_data_set_*; do
     got=$out/got-$target-$(basename "$set") ref=$out/ref-$target-$(basename "$set")
     mkdir -p "$got" "$ref"
     inputs=$(ls "$set"/input_*.pb | sort -V)
