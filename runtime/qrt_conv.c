@@ -8,6 +8,10 @@
 
 #include "qrt_gemm.h"
 
+#if defined(QRT_PATH_AVX512VNNI)
+#include <immintrin.h>
+#endif
+
 /* Bytes of one packed activation panel on the stack: Kp x NB columns. */
 #define QRT_PANEL_BYTES (96 * 1024)
 /* Longest output row the depthwise kernel accumulates at once. */
@@ -17,9 +21,17 @@ static size_t out_elem_bytes(const qrt_requant *rq) { return rq ? 1 : 4; }
 
 /* y[r * ld + i] = lut[y[r * ld + i]] over rows x n: the fused chain applied
  * to a tile just stored (still in cache). */
-static void apply_lut(uint8_t *y, int64_t rows, int64_t n, int64_t ld, const uint8_t *lut) {
-  for (int64_t r = 0; r < rows; r++)
-    for (int64_t i = 0; i < n; i++) y[r * ld + i] = lut[y[r * ld + i]];
+static void apply_lut(uint8_t *y, int64_t rows, int64_t n, int64_t ld, const uint8_t *restrict lut) {
+  for (int64_t r = 0; r < rows; r++) {
+    uint8_t *restrict yr = y + r * ld;
+    for (int64_t i = 0; i < n; i++) yr[i] = lut[yr[i]];
+  }
+}
+
+/* dst[i] = src[i] ^ x (restrict: byte stores cannot alias the loop's
+ * bounds, so the compiler vectorizes it). */
+static void copy_xor(uint8_t *restrict dst, const uint8_t *restrict src, int64_t n, uint8_t x) {
+  for (int64_t i = 0; i < n; i++) dst[i] = (uint8_t)(src[i] ^ x);
 }
 
 /* Panel columns for K: a multiple of 16, at least 16, bounded by the stack
@@ -44,20 +56,26 @@ typedef struct pad_job {
 static void pad_planes(void *ctx, int64_t begin, int64_t end) {
   const pad_job *p = ctx;
   const qrt_conv *c = p->c;
-  int64_t ph = p->phases, PWs = p->PW / ph;
+  const int64_t ph = p->phases, PH = p->PH, PW = p->PW, PWs = PW / ph, H = c->H, W = c->W, PT = c->PT, PL = c->PL;
+  const uint8_t pad = p->pad, ix = p->in_xor;
   for (int64_t pl = begin; pl < end; pl++) {
-    const uint8_t *src = p->x + pl * c->H * c->W;
-    uint8_t *dst = p->dst + pl * p->PH * p->PW;
-    memset(dst, p->pad, (size_t)(p->PH * p->PW));
-    for (int64_t ih = 0; ih < c->H; ih++) {
-      uint8_t *row = dst + (ih + c->PT) * p->PW;
-      const uint8_t *in = src + ih * c->W;
+    const uint8_t *src = p->x + pl * H * W;
+    uint8_t *dst = p->dst + pl * PH * PW;
+    /* padding rows above and below, then each input row with its borders */
+    memset(dst, pad, (size_t)(PT * PW));
+    memset(dst + (PT + H) * PW, pad, (size_t)((PH - PT - H) * PW));
+    for (int64_t ih = 0; ih < H; ih++) {
+      uint8_t *row = dst + (ih + PT) * PW;
+      const uint8_t *in = src + ih * W;
       if (ph == 1) {
-        for (int64_t iw = 0; iw < c->W; iw++) row[iw + c->PL] = (uint8_t)(in[iw] ^ p->in_xor);
+        memset(row, pad, (size_t)PL);
+        copy_xor(row + PL, in, W, ix);
+        memset(row + PL + W, pad, (size_t)(PW - PL - W));
       } else {
-        for (int64_t iw = 0; iw < c->W; iw++) {
-          int64_t col = iw + c->PL;
-          row[col % ph * PWs + col / ph] = (uint8_t)(in[iw] ^ p->in_xor);
+        memset(row, pad, (size_t)PW);
+        for (int64_t iw = 0; iw < W; iw++) {
+          int64_t col = iw + PL;
+          row[col % ph * PWs + col / ph] = (uint8_t)(in[iw] ^ ix);
         }
       }
     }
@@ -169,11 +187,16 @@ static void conv_tiles(void *ctx, int64_t begin, int64_t end) {
 
 void qrt_conv_q8(const qrt_conv *c, const void *x, void *y, qrt_pool *pool) {
   conv_job j = {.c = c, .y = y, .PH = qrt_conv_padded_h(c), .PW = qrt_conv_padded_w(c)};
-  /* Always through the padded copy (XORed, zero-point padded, with slack
-   * after it): the packer then copies every run of taps as 16 bytes, never
-   * checking a bound. */
-  make_padded(c, x, 1, (uint8_t)(c->x_xor ^ QRT_PANEL_XOR), (uint8_t)(c->pad ^ QRT_PANEL_XOR), pool);
-  j.x = c->scratch;
+  /* The packer copies runs of taps 16 bytes at a time, so it reads up to
+   * 15 bytes past the last one: from the padded copy (which has slack), or
+   * in place when the input needs no padding or byte flip and is followed
+   * by readable bytes. */
+  if (c->x_slack && c->PT == 0 && c->PL == 0 && j.PH == c->H && j.PW == c->W && (c->x_xor ^ QRT_PANEL_XOR) == 0) {
+    j.x = x;
+  } else {
+    make_padded(c, x, 1, (uint8_t)(c->x_xor ^ QRT_PANEL_XOR), (uint8_t)(c->pad ^ QRT_PANEL_XOR), pool);
+    j.x = c->scratch;
+  }
   j.Cg = c->C / c->group;
   j.Mg = c->M / c->group;
   j.K = j.Cg * c->KH * c->KW;
@@ -207,6 +230,38 @@ static void dw_store(uint8_t *restrict y, const int32_t *restrict acc, int64_t n
   for (int64_t i = 0; i < n; i++) y[i] = (uint8_t)qrt_requant1(acc[i] + bias, m0, sh, zp, lo, hi);
 }
 
+/* 16 outputs of one depthwise row: out[i] = sum over taps t of
+ * row[toff[t] + i] * w[t], exactly (int32). The AVX-512 path pairs taps:
+ * each int32 lane holds (x_t, x_t+1) as two non-negative int16 words, and
+ * vpdpwssd adds x_t*w_t + x_t+1*w_t+1 (|sum| < 2^17, no saturation). */
+static void dw_block16(int32_t *out, const uint8_t *row, const int64_t *toff, const int8_t *w, const int32_t *wpair,
+                       int64_t ntaps) {
+#if defined(QRT_PATH_AVX512VNNI)
+  (void)w;
+  __m512i acc = _mm512_setzero_si512();
+  int64_t t = 0;
+  for (; t + 1 < ntaps; t += 2) {
+    __m512i a = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(row + toff[t])));
+    __m512i b = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(row + toff[t + 1])));
+    acc = _mm512_dpwssd_epi32(acc, _mm512_or_si512(a, _mm512_slli_epi32(b, 16)), _mm512_set1_epi32(wpair[t / 2]));
+  }
+  if (t < ntaps) {
+    __m512i a = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(row + toff[t])));
+    acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(a, _mm512_set1_epi32(wpair[t / 2])));
+  }
+  _mm512_storeu_si512((void *)out, acc);
+#else
+  (void)wpair;
+  int32_t a[16] = {0};
+  for (int64_t t = 0; t < ntaps; t++) {
+    const uint8_t *src = row + toff[t];
+    int32_t wv = w[t];
+    for (int i = 0; i < 16; i++) a[i] += (int32_t)src[i] * wv;
+  }
+  memcpy(out, a, sizeof a);
+#endif
+}
+
 /* One channel: acc[ow] = sum over taps of x * w (padding taps read x_zp;
  * the bias holds -x_zp * sum(w), as for qrt_conv_q8), then the epilogue.
  * Outputs go 16 at a time with every tap accumulated into one 16-lane
@@ -231,19 +286,23 @@ static void dw_channel(const dw_job *j, int64_t img, int64_t ch) {
   int32_t acc[QRT_DW_ROW + 16];
   int64_t ntaps = c->KH * c->KW;
   const int64_t *toff = j->toff;
+  /* weights as int16 pairs (w[2i], w[2i+1]) for the paired-tap kernel; an
+   * odd last tap alone, sign-extended */
+  int32_t wpair[QRT_DW_MAX_TAPS / 2 + 1];
+  for (int64_t t = 0; t < ntaps && t < QRT_DW_MAX_TAPS; t += 2)
+    wpair[t / 2] = t + 1 < ntaps ? (int32_t)((uint32_t)(uint16_t)(int16_t)w[t] | (uint32_t)(uint16_t)(int16_t)w[t + 1] << 16)
+                                 : (int32_t)w[t];
   for (int64_t oh = 0; oh < c->OH; oh++) {
     const uint8_t *row = x + oh * c->SH * j->PW;
     for (int64_t o0 = 0; o0 < c->OW; o0 += QRT_DW_ROW) {
       int64_t n = c->OW - o0 < QRT_DW_ROW ? c->OW - o0 : QRT_DW_ROW;
       for (int64_t i0 = 0; i0 < n; i0 += 16) {
-        int32_t a[16] = {0};
         if (ntaps <= QRT_DW_MAX_TAPS) {
-          for (int64_t t = 0; t < ntaps; t++) {
-            const uint8_t *src = row + toff[t] + o0 + i0;
-            int32_t wv = w[t];
-            for (int i = 0; i < 16; i++) a[i] += (int32_t)src[i] * wv;
-          }
-        } else {
+          dw_block16(acc + i0, row + o0 + i0, toff, w, wpair, ntaps);
+          continue;
+        }
+        int32_t a[16] = {0};
+        {
           for (int64_t kh = 0; kh < c->KH; kh++)
             for (int64_t kw = 0; kw < c->KW; kw++) {
               int64_t col = kw * c->DW;

@@ -25,6 +25,8 @@ typedef struct qrt_conv {
   void *scratch;            /* qrt_conv_scratch_bytes(c) bytes: the padded input */
   const uint8_t *lut;       /* NULL, or 256 bytes applied to every stored byte (a
                                fused elementwise chain: codegen/c/cgen_lut.c) */
+  int x_slack;              /* 1: at least 16 readable bytes follow x (an arena
+                               buffer), so an unpadded input is read in place */
 } qrt_conv;
 
 /* The padded input both kernels read, so no tap needs a bounds check: every

@@ -141,7 +141,9 @@ QRT_INLINE __mmask16 colmask(int64_t n) { return n >= 16 ? (__mmask16)0xffff : (
  * and are not stored. B comes from the packed panels (zero beyond K), A 4
  * bytes at a time, broadcast; the K%4 tail group reads only the valid bytes
  * of A. */
-#define QRT_A_CHUNK (512 * 1024)
+/* Loop order switch and B super-block size (docs/backends/gemm.md). */
+#define QRT_A_SMALL (512 * 1024)
+#define QRT_B_SUPER (1024 * 1024)
 #define AMR 8
 #define A_ROW(i, av)                                                                                                   \
   do {                                                                                                                 \
@@ -234,29 +236,42 @@ static const ka_fn ka_table[4][3] = {{ka_avx512_8_1, ka_avx512_8_2, ka_avx512_8_
                                      {ka_avx512_2_1, ka_avx512_2_2, ka_avx512_2_3},
                                      {ka_avx512_1_1, ka_avx512_1_2, ka_avx512_1_3}};
 
+/* Rows [r0, r0+8) (clipped to M) x columns [c0, c0+nc) through the
+ * instance that fits. */
+static void ka_block(int64_t r0, int64_t M, int64_t c0, int64_t nc, int64_t K, const uint8_t *A, int64_t lda,
+                     const int8_t *Bp, int64_t ps, const ep512 *e, void *C, int64_t ldc) {
+  int64_t mr = M - r0 < AMR ? M - r0 : AMR;
+  int rsel = mr > 4 ? 0 : mr > 2 ? 1 : mr > 1 ? 2 : 3;
+  ka_table[rsel][(nc + 15) / 16 - 1](mr, K, A + r0 * lda, lda, Bp + (c0 / 16) * ps, ps, e, r0, c0, nc, C, ldc);
+}
+
 void qrt_gemm_u8s8_simd(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_t lda, const void *Bpacked, int64_t n0,
                         int64_t n1, const qrt_requant *rq, void *C, int64_t ldc) {
   (void)N;
   int64_t Kp = qrt_round_up(K, 4), ps = Kp * 16;
   const int8_t *Bp = Bpacked;
   ep512 e = ep512_make(rq);
-  /* Three loops (docs/backends/gemm.md): chunks of mc rows whose A (at most
-   * QRT_A_CHUNK bytes) stays in L2 across all column blocks; column blocks
-   * of 48 whose B slice (Kp*48 bytes) stays in L1/L2 while the chunk's row
-   * blocks of AMR stream past it. */
-  int64_t mc = QRT_A_CHUNK / (K > 0 ? K : 1) / AMR * AMR;
-  if (mc < AMR) mc = AMR;
-  for (int64_t m0 = 0; m0 < M; m0 += mc) {
-    int64_t m1 = M - m0 < mc ? M : m0 + mc;
+  int64_t nrow_blocks = (M + AMR - 1) / AMR;
+  if (M * K <= QRT_A_SMALL) {
+    /* Small A (it stays in L2): column blocks of 48 outside, so B is read
+     * from memory once and its slice (Kp*48 bytes) stays in L1/L2 while the
+     * row blocks pass. */
     for (int64_t c0 = n0; c0 < n1; c0 += 48) {
       int64_t nc = n1 - c0 < 48 ? n1 - c0 : 48;
-      const int8_t *B = Bp + (c0 / 16) * ps;
-      for (int64_t r0 = m0; r0 < m1; r0 += AMR) {
-        int64_t mr = m1 - r0 < AMR ? m1 - r0 : AMR;
-        int rsel = mr > 4 ? 0 : mr > 2 ? 1 : mr > 1 ? 2 : 3;
-        ka_table[rsel][(nc + 15) / 16 - 1](mr, K, A + r0 * lda, lda, B, ps, &e, r0, c0, nc, C, ldc);
-      }
+      for (int64_t rb = 0; rb < nrow_blocks; rb++)
+        ka_block(rb * AMR, M, c0, nc, K, A, lda, Bp, ps, &e, C, ldc);
     }
+    return;
+  }
+  /* Large A: B in super-blocks of QRT_B_SUPER bytes (kept in L2); for each,
+   * every row block (8 rows of A, in L1) runs across all its column blocks. */
+  int64_t ncb = QRT_B_SUPER / (Kp > 0 ? Kp : 4) / 48 * 48;
+  if (ncb < 48) ncb = 48;
+  for (int64_t s0 = n0; s0 < n1; s0 += ncb) {
+    int64_t s1 = n1 - s0 < ncb ? n1 : s0 + ncb;
+    for (int64_t rb = 0; rb < nrow_blocks; rb++)
+      for (int64_t c0 = s0; c0 < s1; c0 += 48)
+        ka_block(rb * AMR, M, c0, s1 - c0 < 48 ? s1 - c0 : 48, K, A, lda, Bp, ps, &e, C, ldc);
   }
 }
 

@@ -20,8 +20,9 @@ static void lut_rows(void *ctx, int64_t begin, int64_t end) {
       const uint8_t *x = j->x + (o * row + c * j->inner);
       const uint8_t *t = j->table + c * 256 * j->ebytes;
       if (j->ebytes == 1) {
-        uint8_t *y = j->y + (o * row + c * j->inner);
-        for (int64_t i = 0; i < j->inner; i++) y[i] = t[x[i]];
+        uint8_t *restrict y = j->y + (o * row + c * j->inner);
+        const int64_t inner = j->inner;
+        for (int64_t i = 0; i < inner; i++) y[i] = t[x[i]];
       } else {
         float *y = (float *)(void *)(j->y + (o * row + c * j->inner) * 4);
         const float *tf = (const float *)(const void *)t;
@@ -33,9 +34,11 @@ static void lut_rows(void *ctx, int64_t begin, int64_t end) {
 /* Per-tensor: elements [begin, end) of the flat buffer. */
 static void lut_flat(void *ctx, int64_t begin, int64_t end) {
   const lut_job *j = ctx;
-  const uint8_t *x = j->x;
+  const uint8_t *restrict x = j->x;
   if (j->ebytes == 1) {
-    for (int64_t i = begin; i < end; i++) j->y[i] = j->table[x[i]];
+    uint8_t *restrict y = j->y;
+    const uint8_t *restrict t = j->table;
+    for (int64_t i = begin; i < end; i++) y[i] = t[x[i]];
   } else {
     float *y = (float *)(void *)j->y;
     const float *tf = (const float *)(const void *)j->table;

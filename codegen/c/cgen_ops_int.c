@@ -239,11 +239,12 @@ bool cg_emit_conv_integer(Cg *cg, const IrOp *op) {
   if (ok) {
     cg_str_printf(&cg->code,
                   "    const qrt_conv c = {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
-                  "%lld, %lld, %lld, %lld, %u, %u, W + %lld, %lld, %s, A + B%d, %s};\n",
+                  "%lld, %lld, %lld, %lld, %u, %u, W + %lld, %lld, %s, A + B%d, %s, %d};\n",
                   (long long)N, (long long)C, (long long)H, (long long)Wd, (long long)M, (long long)OH, (long long)OW,
                   (long long)KH, (long long)KW, (long long)SH, (long long)SW, (long long)DH, (long long)DW,
                   (long long)PT, (long long)PL, (long long)group, (unsigned)(uint8_t)xz, (unsigned)xor_,
-                  (long long)woff, (long long)gbytes, rq ? "&rq" : "NULL", scratch, lp);
+                  (long long)woff, (long long)gbytes, rq ? "&rq" : "NULL", scratch, lp,
+                  cg_val(cg, x)->loc == CG_LOC_ARENA);
     if (dw)
       cg_str_printf(&cg->code, "    qrt_dwconv_q8(&c, (const int8_t *)(W + %lld), %s, %s, pool);\n", (long long)woff,
                     cg_ptr(cg, x, xp, sizeof xp), cg_ptr(cg, res, yp, sizeof yp));

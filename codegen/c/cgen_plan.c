@@ -123,7 +123,10 @@ void cg_plan_arena(Cg *cg) {
     b->off = off;
     if (off + align_up(b->bytes) > top) top = off + align_up(b->bytes);
   }
-  cg->arena_bytes = top;
+  /* Slack after the last buffer: kernels may read (never use) up to 64
+   * bytes past a buffer's end (the GEMM packer copies runs of taps 16
+   * bytes at a time), which must stay inside the arena. */
+  cg->arena_bytes = top + CG_ALIGN;
   free(order);
 }
 

@@ -349,10 +349,17 @@ int main(void) {
       test_form_b(worst[i][0], worst[i][1], worst[i][2], fill);
       shapes++;
     }
+  /* A larger than the AVX-512 path's small-A bound (512 KiB), K large enough
+   * that its B super-blocks hold one column block: the other loop order. */
+  where = "large A";
+  test_form_a(33, 100, 20001, 0);
+  test_form_b(33, 100, 20001, 0);
+  shapes++;
   where = "edges";
   test_epilogue_edges();
-  printf("qrt_gemm path %s: %d shapes x (form A: int32 full/sub-range, u8 per-tensor, s8 per-channel; form B: int32, "
-         "s8 per-tensor, u8 per-channel), %ld values checked, %ld mismatches\n",
+  printf("qrt_gemm path %s: %d shapes (random, a=255 x w=127/-128 up to K=65536, large A) x (form A: int32 "
+         "full/sub-range, u8 per-tensor, s8 per-channel; form B: int32, s8 per-tensor, u8 per-channel) + epilogue "
+         "edges: %ld values checked, %ld mismatches\n",
          QRT_PATH_NAME, shapes, checks, failures);
   return failures ? 1 : 0;
 }
