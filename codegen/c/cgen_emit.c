@@ -52,17 +52,6 @@ static const char *c_type(IrElem e) {
   }
 }
 
-static const char *elem_code(IrElem e) {
-  switch (e) {
-  case IR_ELEM_F32: return "QRT_F32";
-  case IR_ELEM_U8: return "QRT_U8";
-  case IR_ELEM_I8: return "QRT_S8";
-  case IR_ELEM_I32: return "QRT_I32";
-  case IR_ELEM_I64: return "QRT_I64";
-  default: return "QRT_BOOL";
-  }
-}
-
 typedef struct Io {
   const IrValue *v;
   const char *name;
@@ -129,7 +118,7 @@ static void tables(CgStr *s, const char *name, const char *what, const Io *io, i
   cg_str_printf(s, "const qrt_tensor_info %s_%s[] = {\n", name, what);
   for (int i = 0; i < n; i++) {
     const IrType *t = io[i].v->type;
-    cg_str_printf(s, "    {\"%s\", %s, %d, {", io[i].name, elem_code(t->elem), t->rank);
+    cg_str_printf(s, "    {\"%s\", %s, %d, {", io[i].name, cg_qrt_elem(t->elem), t->rank);
     for (int32_t k = 0; k < t->rank; k++) cg_str_printf(s, "%s%lld", k ? ", " : "", (long long)t->dims[k].size);
     cg_str_printf(s, "%s}},\n", t->rank ? "" : "0");
   }

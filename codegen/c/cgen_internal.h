@@ -104,6 +104,8 @@ bool cg_emit_op(Cg *cg, const IrOp *op);
 /* Static shape of v into dims; false (reported at op) if not static. */
 bool cg_static_shape(Cg *cg, const IrOp *op, const IrValue *v, int32_t *rank, int64_t *dims);
 int64_t cg_numel(const IrValue *v);
+/* The runtime's element code ("QRT_F32", ...), or NULL for a type it lacks. */
+const char *cg_qrt_elem(IrElem e);
 int64_t cg_bytes(const IrValue *v);
 
 #endif

@@ -42,8 +42,7 @@ bool cg_static_shape(Cg *cg, const IrOp *op, const IrValue *v, int32_t *rank, in
   return true;
 }
 
-/* The runtime's element code, or NULL for types it does not handle. */
-static const char *qrt_elem(IrElem e) {
+const char *cg_qrt_elem(IrElem e) {
   switch (e) {
   case IR_ELEM_F32: return "QRT_F32";
   case IR_ELEM_U8: return "QRT_U8";
@@ -56,7 +55,7 @@ static const char *qrt_elem(IrElem e) {
 }
 
 static bool need_elem(Cg *cg, const IrOp *op, const IrValue *v, const char **out) {
-  *out = qrt_elem(v->type->elem);
+  *out = cg_qrt_elem(v->type->elem);
   return *out ? true : cg_fail(cg, op, "element type %s has no C kernel", ir_elem_name(v->type->elem));
 }
 
@@ -545,7 +544,7 @@ static bool emit_qdq(Cg *cg, const IrOp *op) {
     cg_str_printf(&cg->code,
                   "  qrt_dequantize_mt(pool, %s, %s, (float *)%s, (const float *)%s, (const int32_t *)(W + %lld), %lld, %lld, "
                   "%lld);\n",
-                  P(cg, x, xp), qrt_elem(qe), P(cg, y, yp), P(cg, s, sp), (long long)zoff, (long long)outer,
+                  P(cg, x, xp), cg_qrt_elem(qe), P(cg, y, yp), P(cg, s, sp), (long long)zoff, (long long)outer,
                   (long long)ch, (long long)inner);
   return true;
 }

@@ -151,6 +151,20 @@ static bool act_operand(Cg *cg, const IrOp *op, const IrValue *x, int64_t xz_raw
   return true;
 }
 
+/* A byte-table chain after the requantized result runs in the GEMM's
+ * epilogue: *res becomes the chain's end and lp the table's address ("W +
+ * off", or "NULL" when there is none). False after a reported error. */
+static bool epilogue_lut(Cg *cg, const IrValue **res, char *lp, size_t n) {
+  int64_t off;
+  bool err;
+  const IrValue *end = cg_lut_epilogue(cg, *res, &off, &err);
+  snprintf(lp, n, "NULL");
+  if (!end) return !err;
+  *res = end;
+  snprintf(lp, n, "W + %lld", (long long)off);
+  return true;
+}
+
 bool cg_emit_conv_integer(Cg *cg, const IrOp *op);
 bool cg_emit_conv_integer(Cg *cg, const IrOp *op) {
   const IrValue *x = ir_op_operand(op, 0), *w = ir_op_operand(op, 1);
@@ -212,18 +226,10 @@ bool cg_emit_conv_integer(Cg *cg, const IrOp *op) {
   char xp[64], yp[64], lp[48] = "NULL";
   cg_use(cg, x);
   const IrValue *res = result_of(cg, op, rq);
-  /* a byte-table chain after the requantized result runs in the epilogue */
-  int64_t lut_off;
-  bool lerr;
-  const IrValue *lend = rq ? cg_lut_epilogue(cg, res, &lut_off, &lerr) : NULL;
-  if (rq && !lend && lerr) {
+  if (rq && !epilogue_lut(cg, &res, lp, sizeof lp)) {
     free(wsum);
     free_epi(&e);
     return false;
-  }
-  if (lend) {
-    res = lend;
-    snprintf(lp, sizeof lp, "W + %lld", (long long)lut_off);
   }
   new_result(cg, res);
   /* the padded input the kernels read (live for this op only) */
@@ -304,17 +310,10 @@ bool cg_emit_matmul_integer(Cg *cg, const IrOp *op) {
   char ap[64], yp[64], lp[48] = "NULL";
   cg_use(cg, a);
   const IrValue *res = result_of(cg, op, rq);
-  int64_t lut_off;
-  bool lerr;
-  const IrValue *lend = cg_lut_epilogue(cg, res, &lut_off, &lerr);
-  if (!lend && lerr) {
+  if (!epilogue_lut(cg, &res, lp, sizeof lp)) {
     free_epi(&e);
     free(wsum);
     return false;
-  }
-  if (lend) {
-    res = lend;
-    snprintf(lp, sizeof lp, "W + %lld", (long long)lut_off);
   }
   new_result(cg, res);
   int32_t scratch = -1;
