@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "qrt_gemm.h"
+#include "qrt_lut.h"
 
 #if defined(QRT_PATH_AVX512VNNI)
 #include <immintrin.h>
@@ -21,11 +22,8 @@ static size_t out_elem_bytes(const qrt_requant *rq) { return rq ? 1 : 4; }
 
 /* y[r * ld + i] = lut[y[r * ld + i]] over rows x n: the fused chain applied
  * to a tile just stored (still in cache). */
-static void apply_lut(uint8_t *y, int64_t rows, int64_t n, int64_t ld, const uint8_t *restrict lut) {
-  for (int64_t r = 0; r < rows; r++) {
-    uint8_t *restrict yr = y + r * ld;
-    for (int64_t i = 0; i < n; i++) yr[i] = lut[yr[i]];
-  }
+static void apply_lut(uint8_t *y, int64_t rows, int64_t n, int64_t ld, const uint8_t *lut) {
+  for (int64_t r = 0; r < rows; r++) qrt_lut_u8(y + r * ld, y + r * ld, n, lut);
 }
 
 /* dst[i] = src[i] ^ x (restrict: byte stores cannot alias the loop's

@@ -4,6 +4,47 @@
 
 #include <string.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define QRT_LUT_VBMI 1
+
+/* Four 64-byte registers hold the table: vpermi2b looks up 7 bits in two of
+ * them, the top bit picks the half. */
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static void lut_vbmi(uint8_t *y, const uint8_t *x, int64_t n,
+                                                                               const uint8_t *lut) {
+  const __m512i t0 = _mm512_loadu_si512((const void *)lut), t1 = _mm512_loadu_si512((const void *)(lut + 64));
+  const __m512i t2 = _mm512_loadu_si512((const void *)(lut + 128)), t3 = _mm512_loadu_si512((const void *)(lut + 192));
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    __m512i v = _mm512_loadu_si512((const void *)(x + i));
+    __m512i lo = _mm512_permutex2var_epi8(t0, v, t1), hi = _mm512_permutex2var_epi8(t2, v, t3);
+    _mm512_storeu_si512((void *)(y + i), _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi));
+  }
+  if (i < n) {
+    __mmask64 m = (__mmask64)(~0ULL >> (64 - (n - i)));
+    __m512i v = _mm512_maskz_loadu_epi8(m, x + i);
+    __m512i lo = _mm512_permutex2var_epi8(t0, v, t1), hi = _mm512_permutex2var_epi8(t2, v, t3);
+    _mm512_mask_storeu_epi8(y + i, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi));
+  }
+}
+
+static int has_vbmi(void) {
+  static int known = -1; /* a benign race: every thread computes the same value */
+  if (known < 0) known = __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bw");
+  return known;
+}
+#endif
+
+void qrt_lut_u8(uint8_t *y, const uint8_t *x, int64_t n, const uint8_t *lut) {
+#if defined(QRT_LUT_VBMI)
+  if (n >= 64 && has_vbmi()) {
+    lut_vbmi(y, x, n, lut);
+    return;
+  }
+#endif
+  for (int64_t i = 0; i < n; i++) y[i] = lut[x[i]];
+}
+
 typedef struct lut_job {
   const uint8_t *x;
   uint8_t *y;
@@ -20,9 +61,7 @@ static void lut_rows(void *ctx, int64_t begin, int64_t end) {
       const uint8_t *x = j->x + (o * row + c * j->inner);
       const uint8_t *t = j->table + c * 256 * j->ebytes;
       if (j->ebytes == 1) {
-        uint8_t *restrict y = j->y + (o * row + c * j->inner);
-        const int64_t inner = j->inner;
-        for (int64_t i = 0; i < inner; i++) y[i] = t[x[i]];
+        qrt_lut_u8(j->y + (o * row + c * j->inner), x, j->inner, t);
       } else {
         float *y = (float *)(void *)(j->y + (o * row + c * j->inner) * 4);
         const float *tf = (const float *)(const void *)t;
@@ -36,9 +75,7 @@ static void lut_flat(void *ctx, int64_t begin, int64_t end) {
   const lut_job *j = ctx;
   const uint8_t *restrict x = j->x;
   if (j->ebytes == 1) {
-    uint8_t *restrict y = j->y;
-    const uint8_t *restrict t = j->table;
-    for (int64_t i = begin; i < end; i++) y[i] = t[x[i]];
+    qrt_lut_u8(j->y + begin, x + begin, end - begin, j->table);
   } else {
     float *y = (float *)(void *)j->y;
     const float *tf = (const float *)(const void *)j->table;

@@ -7,6 +7,11 @@
 #include "qrt.h"
 #include "qrt_pool.h"
 
+/* y[i] = lut[x[i]] for n bytes (y may equal x): 64 bytes per step with
+ * AVX-512 VBMI byte permutes where the CPU has them (checked at run time,
+ * x86-64 with GCC or clang), else one load per byte. */
+void qrt_lut_u8(uint8_t *y, const uint8_t *x, int64_t n, const uint8_t *lut);
+
 void qrt_lut8(const void *x, void *y, const void *table, int ebytes, int64_t outer, int64_t ch, int64_t inner,
               qrt_pool *pool);
 
