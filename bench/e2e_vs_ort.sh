@@ -4,10 +4,9 @@
 # QDQ model, at batch 1, on 1 and 2 threads, on the dev models of
 # ../shared/models; also the compile time per model and the compiled
 # model's output SQNR against the FP32 reference. bench/README.md explains.
-# Usage: bench/e2e_vs_ort.sh [--profile]   (--profile: after each model, the
-#        compiled driver's time per function -- runtime kernel -- on 1 thread,
-#        sampled with Linux perf where it exists, since the driver has no
-#        per-op profile of its own; env: BENCH_REPEAT=N timed runs, default 50,
+# Usage: bench/e2e_vs_ort.sh [--profile]   (--profile: after each model, its
+#        per-layer time profile on 1 thread: the generated code rebuilt with
+#        -DQRT_PROFILE, `NAME_main --profile`; env: BENCH_REPEAT=N timed runs, default 50,
 #        at least 20; QUENCH_BUILD=dir holding bin/quench, default build;
 #        MODELS="m1 m2" (default mnist8 ppocr_cls_mobile_v2 magika_v3_3);
 #        THREADS="1 2"; TARGET=t to force a target; E2E_MIN_SQNR=dB below
@@ -90,21 +89,22 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 row() { printf '%-20s %3s %9s %8s %9s %8s %9s %8s %7s %7s %7s %6s %7s %8s\n' "$@"; }
 row model thr "q med ms" "q best" "i8 med" "i8 best" "f32 med" "f32 best" "q/i8 x" "q/f32 x" "q SQNR" top1 "i8 SQNR" compile-s
-# --profile: flat perf profile of the compiled driver (symbols: runtime
-# kernels and the generated NAME_run), printed under the model's 1-thread row.
+# --profile: the per-layer time profile of the compiled model (the generated
+# code rebuilt with -DQRT_PROFILE, `NAME_main --profile`: ms per run of each
+# op, the slowest first), printed under the model's 1-thread row.
 prof() {
 	local m=$1 w=$2 set0=$3 ms=$4 reps
 	# About 2 s of runs, so that small models get enough samples too.
 	reps=$(awk -v ms="$ms" -v n="$n" 'BEGIN { r = int(2000 / (ms > 0 ? ms : 1)); if (r < n) r = n; if (r > 20000) r = 20000; print r }')
-	if ! command -v perf >/dev/null 2>&1 ||
-		! pin 1 perf record -q -F 1999 -o "$w/perf.data" -- "$w/c/${m}_main" --bench "$reps" --out "$w" "$set0" \
-			>"$w/perf.log" 2>&1; then
-		echo "    profile: perf is unavailable or failed ($(tail -1 "$w/perf.log" 2>/dev/null))"
+	rm -rf "$w/cp" && cp -r "$w/c" "$w/cp"
+	if ! make -s -C "$w/cp" clean >/dev/null || ! make -s -C "$w/cp" OPT="-O3 -DQRT_PROFILE" >"$w/prof.log" 2>&1 ||
+		! pin 1 "$w/cp/${m}_main" --bench "$reps" --profile --out "$w" "$set0" >"$w/prof.txt" 2>>"$w/prof.log"; then
+		echo "    profile: failed ($(tail -1 "$w/prof.log" 2>/dev/null))"
 		return
 	fi
-	echo "    profile of ${m}_main, 1 thread, $reps runs (perf, share of samples, top 10):"
-	perf report -i "$w/perf.data" --no-children --sort symbol --stdio -q 2>/dev/null |
-		awk '/%/ { printf "      %7s  %s\n", $1, $3 }' | head -10
+	echo "    per-layer profile of ${m}_main, 1 thread, $reps runs (ms per run, share, node and op; top 12):"
+	sed -n '3,$p' "$w/prof.txt" | grep -v ' total$' | head -12 | sed 's/^/    /'
+	tail -1 "$w/prof.txt" | sed 's/^/    /'
 }
 status=0
 declare -a short=()
