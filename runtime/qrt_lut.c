@@ -93,3 +93,40 @@ void qrt_lut8(const void *x, void *y, const void *table, int ebytes, int64_t out
   }
   qrt_parallel_for(pool, outer, 1, lut_rows, &j);
 }
+
+/* ---- GlobalAveragePool of dequantized codes ------------------------------- */
+
+typedef struct gap_job {
+  const uint8_t *x;
+  int sgn;
+  float s;
+  int32_t zp;
+  int64_t hw;
+  float *y;
+} gap_job;
+
+static void gap_planes(void *ctx, int64_t begin, int64_t end) {
+  const gap_job *j = ctx;
+  for (int64_t p = begin; p < end; p++) {
+    const uint8_t *x = j->x + p * j->hw;
+    double acc[8] = {0}; /* exact partial sums (qrt_lut.h), in lanes */
+    int64_t i = 0;
+    for (; i + 8 <= j->hw; i += 8)
+      for (int l = 0; l < 8; l++) {
+        int32_t q = j->sgn ? (int32_t)(int8_t)x[i + l] : (int32_t)x[i + l];
+        acc[l] += (double)((float)(q - j->zp) * j->s);
+      }
+    for (; i < j->hw; i++) {
+      int32_t q = j->sgn ? (int32_t)(int8_t)x[i] : (int32_t)x[i];
+      acc[0] += (double)((float)(q - j->zp) * j->s);
+    }
+    double sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    j->y[p] = (float)(sum / (double)j->hw);
+  }
+}
+
+void qrt_dq_global_avg(const void *x, int sgn, float s, int32_t zp, int64_t planes, int64_t hw, float *y,
+                       qrt_pool *pool) {
+  gap_job j = {x, sgn, s, zp, hw, y};
+  qrt_parallel_for(pool, planes, 1, gap_planes, &j);
+}

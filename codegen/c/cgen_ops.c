@@ -386,6 +386,37 @@ static bool emit_cast(Cg *cg, const IrOp *op) {
 
 /* ---- reductions, softmax, layernorm ------------------------------------------------ */
 
+/* GlobalAveragePool of a per-tensor DequantizeLinear of 8-bit codes:
+ * averaged straight from the codes (qrt_dq_global_avg: exact partial sums,
+ * so the vectorized order equals the interpreter's). False: not that
+ * pattern (nothing emitted). */
+static bool emit_dq_gap(Cg *cg, const IrOp *op, int32_t xr, const int64_t *xd) {
+  const IrValue *x = ir_op_operand(op, 0), *y = op->results[0];
+  if (x->kind != IR_VALUE_RESULT || x->def->kind != IR_OP_DEQUANTIZE_LINEAR || xr < 3) return false;
+  const IrOp *dq = x->def;
+  const IrValue *q = ir_op_operand(dq, 0), *zv = dq->noperands > 2 ? ir_op_operand(dq, 2) : NULL;
+  const IrConst *sc = cg_const_of(ir_op_operand(dq, 1)), *zc = zv ? cg_const_of(zv) : NULL;
+  const CgVal *qv = cg_val(cg, q);
+  if ((q->type->elem != IR_ELEM_U8 && q->type->elem != IR_ELEM_I8) || !sc || sc->type->elem != IR_ELEM_F32 ||
+      ir_type_numel(sc->type) != 1 || (zv && (!zc || ir_type_numel(zc->type) != 1)) || !qv ||
+      qv->loc == CG_LOC_NONE || cg_const_of(q))
+    return false;
+  int64_t hw = 1;
+  for (int32_t i = 2; i < xr; i++) hw *= xd[i];
+  if (hw > ((int64_t)1 << 20)) return false;
+  float s;
+  memcpy(&s, sc->data, 4);
+  long long z = zc ? (long long)ir_elem_load_int(zc->type->elem, zc->data, 0) : 0;
+  cg_use(cg, q);
+  result(cg, y);
+  char qp[64], yp[64], sl[40];
+  comment(cg, op);
+  cg_str_printf(&cg->code, "  qrt_dq_global_avg(%s, %d, %s, %lld, %lld, %lld, (float *)%s, pool); /* from the codes */\n",
+                P(cg, q, qp), q->type->elem == IR_ELEM_I8, flit(s, sl), z, (long long)(xd[0] * xd[1]),
+                (long long)hw, P(cg, y, yp));
+  return true;
+}
+
 static bool emit_reduce(Cg *cg, const IrOp *op) {
   const IrValue *x = ir_op_operand(op, 0), *y = op->results[0];
   if (x->type->elem != IR_ELEM_F32) return cg_fail(cg, op, "only f32 is compiled");
@@ -404,6 +435,7 @@ static bool emit_reduce(Cg *cg, const IrOp *op) {
   case IR_OP_REDUCE_SUM_SQUARE: code = "QRT_RSUMSQ"; break;
   default: return cg_fail(cg, op, "no C kernel");
   }
+  if (op->kind == IR_OP_GLOBAL_AVERAGE_POOL && emit_dq_gap(cg, op, xr, xd)) return true;
   if (op->kind == IR_OP_GLOBAL_AVERAGE_POOL || op->kind == IR_OP_GLOBAL_MAX_POOL) {
     for (int32_t i = 2; i < xr; i++) mask[i] = true;
   } else {
