@@ -58,6 +58,8 @@ fi
 flags=$(grep -m1 '^flags' /proc/cpuinfo)
 if [ -n "${TARGET:-}" ]; then
 	target=$TARGET
+elif [[ " $flags " == *" avx512_vnni "* && " $flags " == *" amx_int8 "* && " $flags " == *" amx_tile "* ]]; then
+	target=x86-64-amx
 elif [[ " $flags " == *" avx512_vnni "* ]]; then
 	target=x86-64-avx512vnni
 elif [[ " $flags " == *" avx2 "* ]]; then

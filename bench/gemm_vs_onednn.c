@@ -1,12 +1,15 @@
-/* int8 GEMM benchmark: libquench_rt's qrt_gemm_u8s8 (AVX-512 VNNI path)
- * against oneDNN's matmul, one thread, same process, same data.
+/* int8 GEMM benchmark: libquench_rt's qrt_gemm_u8s8 (AVX-512 VNNI path, or
+ * AMX when built with -mamx-tile -mamx-int8) against oneDNN's matmul, one
+ * thread, same process, same data.
  * u8 A [M,K] row-major, s8 B [K,N], s32 C [M,N]. quench: B prepacked by
  * qrt_pack_b before timing; oneDNN: weights memory format "any", reordered
  * once before timing. Both outputs are compared element for element (and a
  * sample against a naive sum): a mismatch fails the bench (exit 1).
  * Prints per shape median/best GOPS of each, the ratio of medians and the
  * share of the physical peak = 2 vpdpbusd/cycle x 64 MACs x 2 ops x the
- * clock measured in this run (a chain of dependent adds). Build and run:
+ * clock measured in this run (a chain of dependent adds); the AMX build
+ * also prints the share of the AMX peak = 1024 MACs x 2 ops x the clock
+ * (tdpbusd: 16x16x64 MACs per 16 cycles). Build and run:
  * bench/gemm.sh; bench/README.md explains the columns. */
 #define _GNU_SOURCE
 #include <dnnl.h>
@@ -16,6 +19,9 @@
 #include <time.h>
 
 #include "qrt_gemm.h"
+#if defined(QRT_PATH_AMX)
+#include "qrt_gemm_internal.h" /* qrt_gemm_amx_usable */
+#endif
 
 static double now(void) {
   struct timespec ts;
@@ -154,9 +160,14 @@ static int bench_shape(dnnl_engine_t eng, dnnl_stream_t strm, int64_t M, int64_t
   double ghz_after = measure_ghz(), ghz = ghz_before > ghz_after ? ghz_before : ghz_after;
   double peak = 2.0 * 64 * 2 * ghz;
   double gq = ops / sq.median / 1e9, gd = ops / sd.median / 1e9;
-  printf("M%-5lld K%-5lld N%-5lld %5d | %7.1f %7.1f | %7.1f %7.1f | %5.2f | %4.2f %5.0f | %5.1f%% %5.1f%% | %s%s\n",
+  printf("M%-5lld K%-5lld N%-5lld %5d | %7.1f %7.1f | %7.1f %7.1f | %5.2f | %4.2f %5.0f | %5.1f%% %5.1f%% | ",
          (long long)M, (long long)K, (long long)N, runs, gq, ops / sq.best / 1e9, gd, ops / sd.best / 1e9, gq / gd, ghz,
-         peak, 100 * gq / peak, 100 * gd / peak, bad ? "MISMATCH " : "", impl);
+         peak, 100 * gq / peak, 100 * gd / peak);
+#if defined(QRT_PATH_AMX)
+  double apeak = 1024.0 * 2 * ghz;
+  printf("%5.0f %5.1f%% %5.1f%% | ", apeak, 100 * gq / apeak, 100 * gd / apeak);
+#endif
+  printf("%s%s\n", bad ? "MISMATCH " : "", impl);
   fflush(stdout);
 
   dnnl_primitive_destroy(reorder), dnnl_primitive_destroy(mm);
@@ -182,10 +193,19 @@ int main(int argc, char **argv) {
          cap ? cap : "unset");
   printf("peak = 2 vpdpbusd zmm/cycle x 64 MACs x 2 ops x GHz; GHz = the best of short chains of dependent adds\n"
          "run just before and just after each shape\n");
+#if defined(QRT_PATH_AMX)
+  printf("AMX peak = 1024 int8 MACs/cycle (tdpbusd) x 2 ops x GHz; form A on AMX tiles: %s\n",
+         qrt_gemm_amx_usable() ? "yes" : "NO (refused by the CPU or kernel: VNNI fallback)");
+  printf("%-20s %5s | %-15s | %-15s | %5s | %-10s | %-13s | %-19s | %s\n", "shape", "runs", "quench GOPS", "oneDNN GOPS",
+         "q/d", "clock", "% of peak", "% of AMX peak", "oneDNN impl");
+  printf("%-20s %5s | %7s %7s | %7s %7s | %5s | %4s %5s | %6s %6s | %5s %6s %6s |\n", "", "", "median", "best", "median",
+         "best", "med", "GHz", "peak", "quench", "oneDNN", "peak", "quench", "oneDNN");
+#else
   printf("%-20s %5s | %-15s | %-15s | %5s | %-10s | %-13s | %s\n", "shape", "runs", "quench GOPS", "oneDNN GOPS", "q/d",
          "clock", "% of peak", "oneDNN impl");
   printf("%-20s %5s | %7s %7s | %7s %7s | %5s | %4s %5s | %6s %6s |\n", "", "", "median", "best", "median", "best",
          "med", "GHz", "peak", "quench", "oneDNN");
+#endif
   int bad = 0;
   for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
     if (only < 0 || (size_t)only == i) bad |= bench_shape(eng, strm, shapes[i][0], shapes[i][1], shapes[i][2]);

@@ -3,7 +3,8 @@
  * (docs/backends/c.md says how, and which kernel runs on which target).
  *
  * The path a kernel takes is chosen when this code is compiled, from the
- * compiler's target macros: __AVX512VNNI__ (with AVX-512BW), __AVX2__,
+ * compiler's target macros: __AMX_INT8__ (with AVX-512 VNNI), __AVX512VNNI__
+ * (with AVX-512BW), __AVX2__,
  * __ARM_FEATURE_DOTPROD, else portable scalar C. QRT_FORCE_SCALAR picks the
  * scalar path whatever the flags. Every path gives the same bits. */
 #ifndef QRT_H
@@ -23,6 +24,17 @@
 #else
 #define QRT_PATH_SCALAR 1
 #define QRT_PATH_NAME "scalar"
+#endif
+/* AMX int8 (-mamx-tile -mamx-int8 on top of the AVX-512 VNNI flags): form A
+ * of the GEMM runs on tiles (tdpbusd); every other kernel stays on the VNNI
+ * path, whose macros stay defined. At run time it falls back to VNNI when
+ * the kernel refuses the tile state (qrt_gemm_x86.c). */
+/* (GCC spells the macros __AMX_INT8__, clang __AMXINT8__.) */
+#if defined(QRT_PATH_AVX512VNNI) && (defined(__AMX_INT8__) || defined(__AMXINT8__)) &&                                  \
+    (defined(__AMX_TILE__) || defined(__AMXTILE__))
+#define QRT_PATH_AMX 1
+#undef QRT_PATH_NAME
+#define QRT_PATH_NAME "amx"
 #endif
 
 /* Keeps a small vectorizable loop a loop of its own: GCC's -O3

@@ -23,4 +23,11 @@ void qrt_gemm_s8u8_simd(int64_t M, int64_t N, int64_t K, const void *Apacked, co
                         const qrt_requant *rq, void *C, int64_t ldc);
 #endif
 
+#if defined(QRT_PATH_AMX)
+/* 1 when this thread may run tile instructions (the CPU has AMX int8 and
+ * the kernel granted the tile state, asked once per process), else 0: form
+ * A then runs on AVX-512 VNNI. */
+int qrt_gemm_amx_usable(void);
+#endif
+
 #endif

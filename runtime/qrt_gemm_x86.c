@@ -1,12 +1,24 @@
-/* x86 kernels of the int8 GEMM (qrt_gemm.h): AVX-512 VNNI (vpdpbusd) and
+/* x86 kernels of the int8 GEMM (qrt_gemm.h): AMX int8 (tdpbusd, form A),
+ * AVX-512 VNNI (vpdpbusd) and
  * AVX2 (vpmaddubsw made exact by splitting the u8 operand, see below).
  * Compiled on every target; only the path qrt.h picked is built.
  * docs/backends/gemm.md explains the blocking. Test: test/unit/qrt/. */
+/* syscall() for the AMX permission request (glibc declares it only with
+ * _DEFAULT_SOURCE; the build defines _POSIX_C_SOURCE). */
+#if !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE
+#endif
 #include "qrt_gemm_internal.h"
 
 #if defined(QRT_PATH_AVX512VNNI) || defined(QRT_PATH_AVX2)
 #include <immintrin.h>
 #include <string.h>
+#if defined(QRT_PATH_AMX)
+#include <cpuid.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #define QRT_INLINE static inline __attribute__((always_inline))
 
@@ -245,9 +257,237 @@ static void ka_block(int64_t r0, int64_t M, int64_t c0, int64_t nc, int64_t K, c
   ka_table[rsel][(nc + 15) / 16 - 1](mr, K, A + r0 * lda, lda, Bp + (c0 / 16) * ps, ps, e, r0, c0, nc, C, ldc);
 }
 
+#if defined(QRT_PATH_AMX)
+/* ---- AMX int8, form A ---------------------------------------------------------
+ * Eight tiles: tmm0..3 the C block (2 row tiles x 2 column tiles of 16x16
+ * int32; C(r,c) in tmm r*2+c), tmm4/5 the two A tiles (16 rows x 64 bytes,
+ * loaded straight from A with stride lda), tmm6/7 the two B tiles. 16
+ * consecutive k-groups of a packed panel (1024 bytes, stride 64) are exactly
+ * the AMX B tile (K = 64, N = 16), so B needs no other layout. One k step of
+ * 64: 4 tile loads, 4 tdpbusd (u8 x s8). The K % 64 tail goes through
+ * zero-padded copies (A: only the valid bytes of each row are read; B: the
+ * panel's last groups), so the tile shape never changes inside a block
+ * (ldtilecfg zeroes the tiles). Fewer than 32 rows left: the tiles are
+ * configured with fewer rows, so A is never read past row M-1. Column tails
+ * and the requantizing epilogue: the C tile goes to a stack buffer and
+ * through amx_store_buf, the VNNI path's requant16 (bit-exact with
+ * qrt_requant1), deferred to overlap the next block (amx_out).
+ * docs/backends/gemm.md, section AMX. */
+
+/* Linux keeps the tile state off until a process asks (ARCH_REQ_XCOMP_PERM
+ * for XFEATURE_XTILEDATA); asked once, the answer holds for every thread.
+ * CPUID leaf 7: EDX bit 24 AMX-TILE, bit 25 AMX-INT8. */
+static int amx_ok;
+static pthread_once_t amx_once = PTHREAD_ONCE_INIT;
+static void amx_init(void) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 24)) || !(d & (1u << 25))) return;
+  amx_ok = syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) == 0;
+}
+
+int qrt_gemm_amx_usable(void) {
+  pthread_once(&amx_once, amx_init);
+  return amx_ok;
+}
+
+/* GCC's tile intrinsics are asm statements without a memory operand: this
+ * orders the stack copies and the tile loads and stores around them. */
+#define AMX_BARRIER() __asm__ volatile("" ::: "memory")
+
+typedef struct amx_cfg {
+  uint8_t palette, start_row, reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+} amx_cfg;
+
+/* r0, r1: rows of the first and second row tile (1..16). */
+static void amx_config(int r0, int r1) {
+  _Alignas(64) amx_cfg c;
+  memset(&c, 0, sizeof c);
+  c.palette = 1;
+  for (int t = 0; t < 8; t++)
+    c.colsb[t] = 64;
+  c.rows[0] = c.rows[1] = c.rows[4] = (uint8_t)r0;
+  c.rows[2] = c.rows[3] = c.rows[5] = (uint8_t)r1;
+  c.rows[6] = c.rows[7] = 16;
+  AMX_BARRIER();
+  _tile_loadconfig(&c);
+}
+
+/* r rows of a 16-column C tile in buf (stride 16) to C at (row, col), nc
+ * valid columns: store_cols' epilogue with the column's bias, m0 and shift
+ * vectors loaded once for the r rows instead of once per row. */
+static void amx_store_buf(const ep512 *e, const int32_t *buf, int64_t r, int64_t nc, int64_t row, int64_t col, void *C,
+                          int64_t ldc) {
+  const qrt_requant *rq = e->rq;
+  __mmask16 k = colmask(nc);
+  if (!rq) {
+    for (int64_t i = 0; i < r; i++)
+      _mm512_mask_storeu_epi32((int32_t *)C + (row + i) * ldc + col, k, _mm512_loadu_si512(buf + i * 16));
+    return;
+  }
+  __m512i bias = rq->bias ? _mm512_maskz_loadu_epi32(k, rq->bias + col) : _mm512_setzero_si512(), m0 = e->m0;
+  shift512 sh = e->sh;
+  if (rq->per_channel) {
+    sh = shift512_make(_mm512_mask_loadu_epi32(_mm512_set1_epi32(1), k, rq->shift + col));
+    m0 = _mm512_maskz_loadu_epi32(k, rq->m0 + col);
+  }
+  for (int64_t i = 0; i < r; i++) {
+    __m512i acc = _mm512_add_epi32(_mm512_loadu_si512(buf + i * 16), bias);
+    _mm512_mask_cvtepi32_storeu_epi8((uint8_t *)C + (row + i) * ldc + col, k, requant16(acc, m0, &sh, e->zp, e->lo, e->hi));
+  }
+}
+
+/* Where finished C tiles go. Tiles that need the epilogue (or are column
+ * tails) are stored to buf, and their epilogue runs only after the next
+ * block's tdpbusd are issued (amx_flush): the AVX-512 work then overlaps the
+ * tile unit's instead of waiting on it. Full int32 tiles go straight to C. */
+typedef struct amx_out {
+  const ep512 *e;
+  void *C;
+  int64_t ldc;
+  int pend; /* buf holds the pending block below */
+  int64_t prow, pcol, pmr, pnc;
+  _Alignas(64) int32_t buf[4][16 * 16]; /* C(r,c) tile in buf[r*2+c] */
+} amx_out;
+
+QRT_INLINE int amx_direct(const amx_out *o, int64_t nc) { return !o->e->rq && nc >= 16; }
+
+static void amx_flush(amx_out *o) {
+  if (!o->pend) return;
+  AMX_BARRIER();
+  for (int t = 0; t < 4; t++) {
+    int64_t rows = t < 2 ? (o->pmr < 16 ? o->pmr : 16) : o->pmr - 16, nc = o->pnc - (t & 1) * 16;
+    if (rows <= 0 || nc <= 0 || amx_direct(o, nc)) continue;
+    amx_store_buf(o->e, o->buf[t], rows, nc < 16 ? nc : 16, o->prow + (t >> 1) * 16, o->pcol + (t & 1) * 16, o->C,
+                  o->ldc);
+  }
+  o->pend = 0;
+  AMX_BARRIER();
+}
+
+#define AMX_STORE(t, rowoff, coloff)                                                                                   \
+  do {                                                                                                                 \
+    if (amx_direct(o, ncols - (coloff)))                                                                               \
+      _tile_stored(t, (int32_t *)o->C + (row0 + (rowoff)) * o->ldc + col0 + (coloff), o->ldc * 4);                     \
+    else                                                                                                               \
+      _tile_stored(t, o->buf[t], 64);                                                                                  \
+  } while (0)
+
+/* One C block: RT row tiles (mr rows, mr > 16 iff RT = 2) x CT column tiles
+ * (ncols columns). at: the rows' K tail (64-byte rows, zero beyond K); bt:
+ * 2 x 1024 bytes, zero beyond the copied groups. */
+QRT_INLINE void amx_block(int RT, int CT, int64_t mr, int64_t K, const uint8_t *A, int64_t lda, const int8_t *B,
+                          int64_t ps, const uint8_t *at, int8_t *bt, amx_out *o, int64_t row0, int64_t col0,
+                          int64_t ncols) {
+  int64_t kf = K / 64 * 64, Kp = qrt_round_up(K, 4);
+  _tile_zero(0);
+  if (CT > 1) _tile_zero(1);
+  if (RT > 1) _tile_zero(2);
+  if (RT > 1 && CT > 1) _tile_zero(3);
+  for (int64_t k = 0; k < kf; k += 64) {
+    _tile_loadd(6, B + k * 16, 64);
+    if (CT > 1) _tile_loadd(7, B + ps + k * 16, 64);
+    _tile_loadd(4, A + k, lda);
+    _tile_dpbusd(0, 4, 6);
+    if (CT > 1) _tile_dpbusd(1, 4, 7);
+    if (RT > 1) {
+      _tile_loadd(5, A + 16 * lda + k, lda);
+      _tile_dpbusd(2, 5, 6);
+      if (CT > 1) _tile_dpbusd(3, 5, 7);
+    }
+  }
+  if (kf < K) {
+    memcpy(bt, B + kf * 16, (size_t)((Kp - kf) * 16));
+    if (CT > 1) memcpy(bt + 1024, B + ps + kf * 16, (size_t)((Kp - kf) * 16));
+    AMX_BARRIER();
+    _tile_loadd(6, bt, 64);
+    if (CT > 1) _tile_loadd(7, bt + 1024, 64);
+    _tile_loadd(4, at, 64);
+    _tile_dpbusd(0, 4, 6);
+    if (CT > 1) _tile_dpbusd(1, 4, 7);
+    if (RT > 1) {
+      _tile_loadd(5, at + 16 * 64, 64);
+      _tile_dpbusd(2, 5, 6);
+      if (CT > 1) _tile_dpbusd(3, 5, 7);
+    }
+  }
+  amx_flush(o); /* the previous block's epilogue, while these tdpbusd run */
+  AMX_STORE(0, 0, 0);
+  if (CT > 1) AMX_STORE(1, 0, 16);
+  if (RT > 1) AMX_STORE(2, 16, 0);
+  if (RT > 1 && CT > 1) AMX_STORE(3, 16, 16);
+  AMX_BARRIER();
+  o->pend = 1, o->prow = row0, o->pcol = col0, o->pmr = mr, o->pnc = ncols;
+}
+
+typedef void (*amx_fn)(int64_t mr, int64_t K, const uint8_t *A, int64_t lda, const int8_t *B, int64_t ps,
+                       const uint8_t *at, int8_t *bt, amx_out *o, int64_t row0, int64_t col0, int64_t ncols);
+#define AMX_KERNEL(RT, CT)                                                                                             \
+  static void amx_block_##RT##_##CT(int64_t mr, int64_t K, const uint8_t *A, int64_t lda, const int8_t *B, int64_t ps, \
+                                    const uint8_t *at, int8_t *bt, amx_out *o, int64_t row0, int64_t col0,             \
+                                    int64_t ncols) {                                                                   \
+    amx_block(RT, CT, mr, K, A, lda, B, ps, at, bt, o, row0, col0, ncols);                                             \
+  }
+AMX_KERNEL(1, 1)
+AMX_KERNEL(1, 2)
+AMX_KERNEL(2, 1)
+AMX_KERNEL(2, 2)
+static const amx_fn amx_table[2][2] = {{amx_block_1_1, amx_block_1_2}, {amx_block_2_1, amx_block_2_2}};
+
+/* Blocks of 32 rows x 32 columns. B in super-blocks of QRT_B_SUPER bytes
+ * (kept in L2); for each, every row block (32 rows of A) runs across all its
+ * column blocks. The tile shape changes only for the last row block. */
+static void gemm_u8s8_amx(int64_t M, int64_t K, const uint8_t *A, int64_t lda, const int8_t *Bp, int64_t n0, int64_t n1,
+                          const qrt_requant *rq, void *C, int64_t ldc) {
+  int64_t Kp = qrt_round_up(K, 4), ps = Kp * 16, kf = K / 64 * 64;
+  ep512 e = ep512_make(rq);
+  amx_out o;
+  o.e = &e, o.C = C, o.ldc = ldc, o.pend = 0;
+  _Alignas(64) uint8_t at[32 * 64];
+  _Alignas(64) int8_t bt[2 * 1024];
+  if (kf < K) { /* the tail tiles' padding; copies overwrite the same bytes each time */
+    memset(at, 0, sizeof at);
+    memset(bt, 0, sizeof bt);
+  }
+  int cfg = -1; /* rows of the loaded configuration (first tile * 32 + second) */
+  int64_t ncb = QRT_B_SUPER / (Kp > 0 ? Kp : 4) / 32 * 32;
+  if (ncb < 32) ncb = 32;
+  for (int64_t s0 = n0; s0 < n1; s0 += ncb) {
+    int64_t s1 = n1 - s0 < ncb ? n1 : s0 + ncb;
+    for (int64_t r0 = 0; r0 < M; r0 += 32) {
+      int64_t mr = M - r0 < 32 ? M - r0 : 32;
+      int ra = mr < 16 ? (int)mr : 16, rb = mr > 16 ? (int)mr - 16 : ra;
+      if (ra * 32 + rb != cfg) {
+        amx_config(ra, rb);
+        cfg = ra * 32 + rb;
+      }
+      const uint8_t *a = A + r0 * lda;
+      if (kf < K)
+        for (int64_t i = 0; i < mr; i++)
+          memcpy(at + i * 64, a + i * lda + kf, (size_t)(K - kf));
+      const amx_fn *row = amx_table[mr > 16];
+      for (int64_t c0 = s0; c0 < s1; c0 += 32) {
+        int64_t nc = s1 - c0 < 32 ? s1 - c0 : 32;
+        row[nc > 16](mr, K, a, lda, Bp + (c0 / 16) * ps, ps, at, bt, &o, r0, c0, nc);
+      }
+    }
+  }
+  amx_flush(&o);
+  _tile_release();
+  AMX_BARRIER();
+}
+#endif
+
 void qrt_gemm_u8s8_simd(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_t lda, const void *Bpacked, int64_t n0,
                         int64_t n1, const qrt_requant *rq, void *C, int64_t ldc) {
   (void)N;
+#if defined(QRT_PATH_AMX)
+  if (qrt_gemm_amx_usable()) {
+    gemm_u8s8_amx(M, K, A, lda, Bpacked, n0, n1, rq, C, ldc);
+    return;
+  }
+#endif
   int64_t Kp = qrt_round_up(K, 4), ps = Kp * 16;
   const int8_t *Bp = Bpacked;
   ep512 e = ep512_make(rq);

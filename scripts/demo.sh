@@ -38,7 +38,8 @@ mkdir -p "$out"
 # Runs where ../shared/models is absent too (the fetched model alone).
 compiled_c() {
   flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
-  if [[ " $flags " == *" avx512_vnni "* ]]; then target=x86-64-avx512vnni
+  if [[ " $flags " == *" avx512_vnni "* && " $flags " == *" amx_int8 "* ]]; then target=x86-64-amx
+  elif [[ " $flags " == *" avx512_vnni "* ]]; then target=x86-64-avx512vnni
   elif [[ " $flags " == *" avx2 "* ]]; then target=x86-64-avx2
   else target=generic; fi
   crepeat=${QUENCH_DEMO_CREPEAT:-20}   # compiled and ORT runs

@@ -10,7 +10,7 @@
 
 #include "ir/ir.h"
 
-typedef enum { CG_TARGET_GENERIC, CG_TARGET_AVX2, CG_TARGET_AVX512VNNI, CG_TARGET_AARCH64_DOTPROD } CgTarget;
+typedef enum { CG_TARGET_GENERIC, CG_TARGET_AVX2, CG_TARGET_AVX512VNNI, CG_TARGET_AARCH64_DOTPROD, CG_TARGET_AMX } CgTarget;
 
 typedef struct CgOptions {
   const char *name;   /* C identifier prefix and file stem */
@@ -20,7 +20,7 @@ typedef struct CgOptions {
 } CgOptions;
 
 /* Target by name (generic, x86-64-avx2, x86-64-avx512vnni,
- * aarch64-dotprod); false for an unknown one. */
+ * aarch64-dotprod, x86-64-amx); false for an unknown one. */
 bool cg_target_from_name(const char *s, CgTarget *t);
 const char *cg_target_name(CgTarget t);
 

@@ -17,10 +17,10 @@
 #define QUENCH_VERSION "0.1.0"
 #endif
 
-static const char *const target_names[] = {"generic", "x86-64-avx2", "x86-64-avx512vnni", "aarch64-dotprod"};
+static const char *const target_names[] = {"generic", "x86-64-avx2", "x86-64-avx512vnni", "aarch64-dotprod", "x86-64-amx"};
 
 bool cg_target_from_name(const char *s, CgTarget *t) {
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < (int)(sizeof target_names / sizeof *target_names); i++)
     if (strcmp(s, target_names[i]) == 0) {
       *t = (CgTarget)i;
       return true;
@@ -36,6 +36,8 @@ static const char *target_flags(CgTarget t) {
   case CG_TARGET_AVX2: return "-mavx2 -mfma";
   case CG_TARGET_AVX512VNNI: return "-mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni";
   case CG_TARGET_AARCH64_DOTPROD: return "-march=armv8.2-a+dotprod";
+  case CG_TARGET_AMX:
+    return "-mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mamx-tile -mamx-int8";
   default: return "";
   }
 }

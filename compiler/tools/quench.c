@@ -115,7 +115,7 @@ static void usage_compile(FILE *f) {
         "\n"
         "options:\n"
         "  -o DIR                 the output folder (created if missing)\n"
-        "  --target T             generic (default), x86-64-avx2, x86-64-avx512vnni, aarch64-dotprod\n"
+        "  --target T             generic (default), x86-64-avx2, x86-64-avx512vnni, x86-64-amx, aarch64-dotprod\n"
         "  --weights W            embed (default: a const array in NAME_weights.c) or blob\n"
         "                         (NAME.weights, loaded by the caller)\n"
         "  --name NAME            C prefix and file stem (default: the model file's stem)\n"
@@ -519,7 +519,7 @@ static int cmd_compile(Tool *t, const Opts *o) {
   if (o->lower_int) return err(o->cmd, "--lower-int is implied by compile%s%s", "", "");
   CgOptions co = {.outdir = o->output};
   if (!cg_target_from_name(o->target ? o->target : "generic", &co.target))
-    return err(o->cmd, "unknown target '%s' (generic, x86-64-avx2, x86-64-avx512vnni, aarch64-dotprod)%s", o->target, "");
+    return err(o->cmd, "unknown target '%s' (generic, x86-64-avx2, x86-64-avx512vnni, x86-64-amx, aarch64-dotprod)%s", o->target, "");
   if (o->weights && strcmp(o->weights, "embed") != 0 && strcmp(o->weights, "blob") != 0)
     return err(o->cmd, "--weights must be embed or blob, not '%s'%s", o->weights, "");
   co.blob_weights = o->weights && strcmp(o->weights, "blob") == 0;

@@ -47,5 +47,7 @@ try:
         config.available_features.add("avx2")
     if " avx512_vnni" in flags and " avx512bw" in flags:
         config.available_features.add("avx512vnni")
+        if " amx_int8" in flags and " amx_tile" in flags:
+            config.available_features.add("amx")
 except OSError:
     pass
