@@ -483,7 +483,9 @@ void qrt_gemm_u8s8_simd(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64
                         int64_t n1, const qrt_requant *rq, void *C, int64_t ldc) {
   (void)N;
 #if defined(QRT_PATH_AMX)
-  if (qrt_gemm_amx_usable()) {
+  /* A GEMV-sized product pays more for the tile configuration than the
+   * tiles save (mnist8's 1x256x10 layer: 1.1 us on tiles, 0.2 us on VNNI). */
+  if (M * K * (n1 - n0) >= 64 * 1024 && qrt_gemm_amx_usable()) {
     gemm_u8s8_amx(M, K, A, lda, Bpacked, n0, n1, rq, C, ldc);
     return;
   }

@@ -1,4 +1,5 @@
-/* Lookup-table fusion: a DequantizeLinear of an 8-bit per-tensor value,
+/* Lookup-table fusion: a DequantizeLinear of an 8-bit per-tensor value (or
+ * a Cast of bytes -- bool, u8, i8 -- to f32),
  * followed by a chain of elementwise float ops (unary activations, binary
  * ops with a scalar or per-channel constant, reshapes) and optionally a
  * per-tensor QuantizeLinear, is a function of the input byte (and the
@@ -208,8 +209,13 @@ static bool eval_chain(Cg *cg, const IrOp *dq, const Chain *ch, void *table, int
 static bool plan(Cg *cg, const IrOp *dq, Chain *ch, void **table, int *ebytes, bool *err) {
   *err = false;
   const IrValue *x = ir_op_operand(dq, 0);
-  if ((x->type->elem != IR_ELEM_U8 && x->type->elem != IR_ELEM_I8) || !per_tensor_q(dq) || cg_const_of(x) ||
-      dq->results[0]->type->elem != IR_ELEM_F32 || !ir_type_is_static(x->type))
+  IrElem xe = x->type->elem;
+  /* The chain starts at a per-tensor DequantizeLinear of 8-bit codes, or at
+   * a Cast of bytes (bool, u8, i8) to f32 (one-hot encodings). */
+  bool start = dq->kind == IR_OP_DEQUANTIZE_LINEAR ? (xe == IR_ELEM_U8 || xe == IR_ELEM_I8) && per_tensor_q(dq)
+                                                   : dq->kind == IR_OP_CAST &&
+                                                         (xe == IR_ELEM_BOOL || xe == IR_ELEM_U8 || xe == IR_ELEM_I8);
+  if (!start || cg_const_of(x) || dq->results[0]->type->elem != IR_ELEM_F32 || !ir_type_is_static(x->type))
     return false;
   find_chain(dq, ch);
   /* Trailing reshapes stay outside: they cost nothing as aliases. */
@@ -217,7 +223,7 @@ static bool plan(Cg *cg, const IrOp *dq, Chain *ch, void **table, int *ebytes, b
   if (ch->n == 0) return false;
   int real = 0;
   for (int i = 0; i < ch->n; i++) real += !is_alias(ch->ops[i]->kind);
-  if (real == 0) return false; /* a lone (moved) DequantizeLinear vectorizes better */
+  if (real == 0) return false; /* a lone (moved) DequantizeLinear or Cast vectorizes better */
   *ebytes = ch->ops[ch->n - 1]->kind == IR_OP_QUANTIZE_LINEAR ? 1 : 4;
   *table = xcalloc((size_t)(ch->nch * 256), (size_t)*ebytes);
   if (!eval_chain(cg, dq, ch, *table, *ebytes)) {
@@ -290,8 +296,8 @@ bool cg_try_lut(Cg *cg, const IrOp *dq, bool *handled) {
   e->loc = CG_LOC_ARENA;
   e->buf = cg_new_buf(cg, cg_bytes(ch.end));
   char xp[64], yp[64];
-  cg_str_printf(&cg->code, "  /* %s: %sDequantizeLinear", dq->src_name ? dq->src_name : "-",
-                ch.nlead ? "(moved codes) " : "");
+  cg_str_printf(&cg->code, "  /* %s: %s%s", dq->src_name ? dq->src_name : "-", ch.nlead ? "(moved codes) " : "",
+                ops_name(dq->kind));
   for (int i = 0; i < ch.n; i++) cg_str_printf(&cg->code, " -> %s", ops_name(ch.ops[i]->kind));
   cg_str_printf(&cg->code, ": one table of %lld x 256 %s */\n", (long long)ch.nch, quant_end ? "bytes" : "floats");
   cg_str_printf(&cg->code, "  qrt_lut8(%s, %s, W + %lld, %d, %lld, %lld, %lld, pool);\n", cg_ptr(cg, src, xp, 64),

@@ -607,7 +607,11 @@ bool cg_emit_op(Cg *cg, const IrOp *op) {
   case IR_OP_SLICE:
   case IR_OP_EXPAND: return emit_shape_copy(cg, op);
   case IR_OP_CONCAT: return emit_concat(cg, op);
-  case IR_OP_CAST: return emit_cast(cg, op);
+  case IR_OP_CAST: {
+    bool handled;
+    if (!cg_try_lut(cg, op, &handled)) return false;
+    return handled || emit_cast(cg, op);
+  }
   case IR_OP_SOFTMAX:
   case IR_OP_LOG_SOFTMAX: return emit_softmax(cg, op);
   case IR_OP_LAYER_NORM: return emit_layernorm(cg, op);
