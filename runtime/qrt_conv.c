@@ -71,9 +71,12 @@ static void pad_planes(void *ctx, int64_t begin, int64_t end) {
         memset(row + PL + W, pad, (size_t)(PW - PL - W));
       } else {
         memset(row, pad, (size_t)PW);
+        /* column PL + iw goes to phase (PL + iw) % ph, index (PL + iw) / ph:
+         * stepped, not divided, per element */
+        int64_t f = PL % ph, q = PL / ph;
         for (int64_t iw = 0; iw < W; iw++) {
-          int64_t col = iw + PL;
-          row[col % ph * PWs + col / ph] = (uint8_t)(in[iw] ^ ix);
+          row[f * PWs + q] = (uint8_t)(in[iw] ^ ix);
+          if (++f == ph) f = 0, q++;
         }
       }
     }
@@ -97,14 +100,15 @@ typedef struct conv_job {
   const uint8_t *x; /* padded planes PH x PW (or the input itself) */
   uint8_t *y;
   int64_t PH, PW;   /* plane size of x */
+  int64_t ph;       /* column phases of x's rows (qrt_conv.h): SW for strided convolutions, else 1 */
   int64_t K, Kp, Mg, Cg, P, nb, tiles_per_img;
   int32_t koff[QRT_CONV_KOFF]; /* tap k's byte offset from a pixel's first input */
 } conv_job;
 
 static int64_t tap_offset(const conv_job *j, int64_t k) {
   const qrt_conv *c = j->c;
-  int64_t KHW = c->KH * c->KW, ci = k / KHW, kh = k % KHW / c->KW, kw = k % c->KW;
-  return ci * j->PH * j->PW + kh * c->DH * j->PW + kw * c->DW;
+  int64_t KHW = c->KH * c->KW, ci = k / KHW, kh = k % KHW / c->KW, col = k % c->KW * c->DW;
+  return ci * j->PH * j->PW + kh * c->DH * j->PW + col % j->ph * (j->PW / j->ph) + col / j->ph;
 }
 
 /* im2col of pixels [p0, p0 + n) of one group's (padded, already XORed)
@@ -123,7 +127,8 @@ static void pack_panel(const conv_job *j, const uint8_t *x, int64_t p0, int64_t 
     int64_t run_q[17], run_off[16], nrun = 0;
     int64_t oh = (p0 + q0) / c->OW, ow = (p0 + q0) % c->OW, prev = 0;
     for (int64_t q = 0; q < cnt; q++) {
-      int64_t off = oh * c->SH * j->PW + ow * c->SW;
+      /* with column phases, output column ow reads phase-local column ow */
+      int64_t off = oh * c->SH * j->PW + (j->ph > 1 ? ow : ow * c->SW);
       if (q == 0 || off != prev + 1) run_q[nrun] = q, run_off[nrun++] = off;
       prev = off;
       if (++ow == c->OW) ow = 0, oh++;
@@ -189,20 +194,33 @@ void qrt_conv_q8(const qrt_conv *c, const void *x, void *y, qrt_pool *pool) {
    * 15 bytes past the last one: from the padded copy (which has slack), or
    * in place when the input needs no padding or byte flip and is followed
    * by readable bytes. */
-  if (c->x_slack && c->PT == 0 && c->PL == 0 && j.PH == c->H && j.PW == c->W && (c->x_xor ^ QRT_PANEL_XOR) == 0) {
+  /* A strided convolution reads a phase-split copy (as the depthwise kernel
+   * does), so the taps of consecutive outputs are consecutive bytes again. */
+  j.ph = c->SW > 1 ? c->SW : 1;
+  if (c->x_slack && j.ph == 1 && c->PT == 0 && c->PL == 0 && j.PH == c->H && j.PW == c->W &&
+      (c->x_xor ^ QRT_PANEL_XOR) == 0) {
     j.x = x;
   } else {
-    make_padded(c, x, 1, (uint8_t)(c->x_xor ^ QRT_PANEL_XOR), (uint8_t)(c->pad ^ QRT_PANEL_XOR), pool);
+    make_padded(c, x, j.ph, (uint8_t)(c->x_xor ^ QRT_PANEL_XOR), (uint8_t)(c->pad ^ QRT_PANEL_XOR), pool);
     j.x = c->scratch;
   }
   j.Cg = c->C / c->group;
   j.Mg = c->M / c->group;
   j.K = j.Cg * c->KH * c->KW;
   j.Kp = qrt_round_up(j.K, 4);
-  for (int64_t ci = 0, k = 0; ci < j.Cg && k < QRT_CONV_KOFF; ci++)
-    for (int64_t kh = 0; kh < c->KH; kh++)
-      for (int64_t kw = 0; kw < c->KW && k < QRT_CONV_KOFF; kw++, k++)
-        j.koff[k] = (int32_t)(ci * j.PH * j.PW + kh * c->DH * j.PW + kw * c->DW);
+  /* tap offsets without a division per tap: the column part per kw once */
+  int64_t colpart[64];
+  for (int64_t kw = 0; kw < c->KW && kw < 64; kw++) {
+    int64_t col = kw * c->DW;
+    colpart[kw] = col % j.ph * (j.PW / j.ph) + col / j.ph;
+  }
+  if (c->KW <= 64)
+    for (int64_t ci = 0, k = 0; ci < j.Cg && k < QRT_CONV_KOFF; ci++)
+      for (int64_t kh = 0; kh < c->KH; kh++)
+        for (int64_t kw = 0; kw < c->KW && k < QRT_CONV_KOFF; kw++, k++)
+          j.koff[k] = (int32_t)(ci * j.PH * j.PW + kh * c->DH * j.PW + colpart[kw]);
+  else
+    for (int64_t k = 0; k < j.K && k < QRT_CONV_KOFF; k++) j.koff[k] = (int32_t)tap_offset(&j, k);
   j.P = c->OH * c->OW;
   j.nb = panel_cols(j.Kp, j.P);
   int64_t panels = (j.P + j.nb - 1) / j.nb;
