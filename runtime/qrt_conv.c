@@ -3,6 +3,7 @@
  * Results equal the interpreter's ConvInteger/MatMulInteger followed by
  * quench.Requantize bit for bit (test/codegen/check_compiled.sh compares them). */
 #include "qrt_conv.h"
+#include "qrt_conv_internal.h"
 
 #include <string.h>
 
@@ -13,16 +14,11 @@
 #include <immintrin.h>
 #endif
 
+
 /* Bytes of one packed activation panel on the stack: Kp x NB columns. */
 #define QRT_PANEL_BYTES (96 * 1024)
-/* Longest output row the depthwise kernel accumulates at once. */
-#define QRT_DW_ROW 2048
 
-static size_t out_elem_bytes(const qrt_requant *rq) { return rq ? 1 : 4; }
-
-/* y[r * ld + i] = lut[y[r * ld + i]] over rows x n: the fused chain applied
- * to a tile just stored (still in cache). */
-static void apply_lut(uint8_t *y, int64_t rows, int64_t n, int64_t ld, const uint8_t *lut) {
+void qrt_conv_apply_lut(uint8_t *y, int64_t rows, int64_t n, int64_t ld, const uint8_t *lut) {
   for (int64_t r = 0; r < rows; r++) qrt_lut_u8(y + r * ld, y + r * ld, n, lut);
 }
 
@@ -83,8 +79,8 @@ static void pad_planes(void *ctx, int64_t begin, int64_t end) {
   }
 }
 
-static void make_padded(const qrt_conv *c, const uint8_t *x, int64_t phases, uint8_t in_xor, uint8_t pad,
-                        qrt_pool *pool) {
+void qrt_conv_make_padded(const qrt_conv *c, const uint8_t *x, int64_t phases, uint8_t in_xor, uint8_t pad,
+                          qrt_pool *pool) {
   pad_job p = {c, x, c->scratch, qrt_conv_padded_h(c), qrt_conv_padded_w(c), phases, in_xor, pad};
   qrt_parallel_for(pool, c->N * c->C, 1, pad_planes, &p);
 }
@@ -135,6 +131,37 @@ static void pack_panel(const conv_job *j, const uint8_t *x, int64_t p0, int64_t 
     }
     run_q[nrun] = cnt;
     uint8_t *blk = panel + (q0 >> 4) * j->Kp * 16;
+#if defined(QRT_PATH_AVX512VNNI)
+    /* In registers: each run one masked 16-byte load whose lane q reads
+     * its pixel's tap (lanes outside the run keep the fill and fault on
+     * nothing), then the four rows interleaved by unpacks. (Rows built in
+     * memory by overlapping copies and read back stall store forwarding.)
+     * base >= 0: a pixel's offset is at least its index, hence at least q. */
+    __mmask16 run_mask[16];
+    int64_t base[16];
+    for (int64_t u = 0; u < nrun; u++) {
+      base[u] = run_off[u] - run_q[u];
+      run_mask[u] = (__mmask16)(((1u << run_q[u + 1]) - 1) & ~((1u << run_q[u]) - 1));
+    }
+    const __m128i vfill = _mm_set1_epi8((char)fill);
+    for (int64_t k0 = 0; k0 < j->Kp; k0 += 4) {
+      __m128i r[4];
+      for (int t = 0; t < 4; t++) {
+        int64_t k = k0 + t;
+        r[t] = vfill;
+        if (k >= j->K) continue;
+        const uint8_t *src = x + (k < QRT_CONV_KOFF ? j->koff[k] : tap_offset(j, k));
+        for (int64_t u = 0; u < nrun; u++) r[t] = _mm_mask_loadu_epi8(r[t], run_mask[u], src + base[u]);
+      }
+      __m128i a = _mm_unpacklo_epi8(r[0], r[1]), b = _mm_unpackhi_epi8(r[0], r[1]);
+      __m128i e = _mm_unpacklo_epi8(r[2], r[3]), f = _mm_unpackhi_epi8(r[2], r[3]);
+      uint8_t *o = blk + k0 * 16;
+      _mm_storeu_si128((__m128i *)(void *)o, _mm_unpacklo_epi16(a, e));
+      _mm_storeu_si128((__m128i *)(void *)(o + 16), _mm_unpackhi_epi16(a, e));
+      _mm_storeu_si128((__m128i *)(void *)(o + 32), _mm_unpacklo_epi16(b, f));
+      _mm_storeu_si128((__m128i *)(void *)(o + 48), _mm_unpackhi_epi16(b, f));
+    }
+#else
     uint8_t rows[4][32]; /* 16 used; runs are copied 16 bytes at a time */
     for (int64_t k0 = 0; k0 < j->Kp; k0 += 4) {
       for (int t = 0; t < 4; t++) {
@@ -156,6 +183,7 @@ static void pack_panel(const conv_job *j, const uint8_t *x, int64_t p0, int64_t 
                (uint32_t)rows[3][q] << 24;
       memcpy(blk + k0 * 16, g, 64);
     }
+#endif
   }
 }
 
@@ -163,7 +191,7 @@ static void conv_tiles(void *ctx, int64_t begin, int64_t end) {
   const conv_job *j = ctx;
   const qrt_conv *c = j->c;
   _Alignas(64) uint8_t panel[QRT_PANEL_BYTES];
-  size_t eb = out_elem_bytes(c->rq);
+  size_t eb = qrt_conv_out_bytes(c->rq);
   int64_t panels = (j->P + j->nb - 1) / j->nb;
   for (int64_t t = begin; t < end; t++) {
     int64_t img = t / j->tiles_per_img, r = t % j->tiles_per_img, g = r / panels, p0 = r % panels * j->nb;
@@ -184,7 +212,7 @@ static void conv_tiles(void *ctx, int64_t begin, int64_t end) {
     const uint8_t *w = (const uint8_t *)c->w + g * c->w_group_bytes;
     uint8_t *y = j->y + ((img * c->M + g * j->Mg) * j->P + p0) * eb;
     qrt_gemm_s8u8(j->Mg, n, j->K, w, panel, rqp, y, j->P);
-    if (c->lut && rqp) apply_lut(y, j->Mg, n, j->P, c->lut);
+    if (c->lut && rqp) qrt_conv_apply_lut(y, j->Mg, n, j->P, c->lut);
   }
 }
 
@@ -201,7 +229,7 @@ void qrt_conv_q8(const qrt_conv *c, const void *x, void *y, qrt_pool *pool) {
       (c->x_xor ^ QRT_PANEL_XOR) == 0) {
     j.x = x;
   } else {
-    make_padded(c, x, j.ph, (uint8_t)(c->x_xor ^ QRT_PANEL_XOR), (uint8_t)(c->pad ^ QRT_PANEL_XOR), pool);
+    qrt_conv_make_padded(c, x, j.ph, (uint8_t)(c->x_xor ^ QRT_PANEL_XOR), (uint8_t)(c->pad ^ QRT_PANEL_XOR), pool);
     j.x = c->scratch;
   }
   j.Cg = c->C / c->group;
@@ -228,132 +256,6 @@ void qrt_conv_q8(const qrt_conv *c, const void *x, void *y, qrt_pool *pool) {
   qrt_parallel_for(pool, c->N * j.tiles_per_img, 1, conv_tiles, &j);
 }
 
-/* ---- depthwise ------------------------------------------------------------- */
-
-#define QRT_DW_MAX_TAPS 64
-
-typedef struct dw_job {
-  const qrt_conv *c;
-  const int8_t *w;
-  const uint8_t *x; /* phase-split padded planes */
-  int64_t PH, PW;
-  uint8_t *y;
-  int64_t toff[QRT_DW_MAX_TAPS]; /* byte offset of each tap from an output row's first input */
-} dw_job;
-
-static void dw_store(uint8_t *restrict y, const int32_t *restrict acc, int64_t n, int32_t bias, int32_t m0, int32_t sh,
-                     int32_t zp, int32_t lo, int32_t hi) {
-  for (int64_t i = 0; i < n; i++) y[i] = (uint8_t)qrt_requant1(acc[i] + bias, m0, sh, zp, lo, hi);
-}
-
-/* 16 outputs of one depthwise row: out[i] = sum over taps t of
- * row[toff[t] + i] * w[t], exactly (int32). The AVX-512 path pairs taps:
- * each int32 lane holds (x_t, x_t+1) as two non-negative int16 words, and
- * vpdpwssd adds x_t*w_t + x_t+1*w_t+1 (|sum| < 2^17, no saturation). */
-static void dw_block16(int32_t *out, const uint8_t *row, const int64_t *toff, const int8_t *w, const int32_t *wpair,
-                       int64_t ntaps) {
-#if defined(QRT_PATH_AVX512VNNI)
-  (void)w;
-  __m512i acc = _mm512_setzero_si512();
-  int64_t t = 0;
-  for (; t + 1 < ntaps; t += 2) {
-    __m512i a = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(row + toff[t])));
-    __m512i b = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(row + toff[t + 1])));
-    acc = _mm512_dpwssd_epi32(acc, _mm512_or_si512(a, _mm512_slli_epi32(b, 16)), _mm512_set1_epi32(wpair[t / 2]));
-  }
-  if (t < ntaps) {
-    __m512i a = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(row + toff[t])));
-    acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(a, _mm512_set1_epi32(wpair[t / 2])));
-  }
-  _mm512_storeu_si512((void *)out, acc);
-#else
-  (void)wpair;
-  int32_t a[16] = {0};
-  for (int64_t t = 0; t < ntaps; t++) {
-    const uint8_t *src = row + toff[t];
-    int32_t wv = w[t];
-    for (int i = 0; i < 16; i++) a[i] += (int32_t)src[i] * wv;
-  }
-  memcpy(out, a, sizeof a);
-#endif
-}
-
-/* One channel: acc[ow] = sum over taps of x * w (padding taps read x_zp;
- * the bias holds -x_zp * sum(w), as for qrt_conv_q8), then the epilogue.
- * Outputs go 16 at a time with every tap accumulated into one 16-lane
- * block (a vector register), whose taps are consecutive bytes of one
- * column phase of the padded plane. The last block may read up to 15 bytes
- * past a row (the scratch has QRT_CONV_SCRATCH_SLACK spare bytes); those
- * lanes are not stored. */
-static void dw_channel(const dw_job *j, int64_t img, int64_t ch) {
-  const qrt_conv *c = j->c;
-  const uint8_t *x = j->x + (img * c->C + ch) * j->PH * j->PW;
-  const int8_t *w = j->w + ch * c->KH * c->KW;
-  int64_t PWs = j->PW / c->SW, P = c->OH * c->OW;
-  size_t eb = out_elem_bytes(c->rq);
-  uint8_t *yb = j->y + (img * c->M + ch) * P * (int64_t)eb;
-  int32_t bias = 0, m0 = 0, sh = 1;
-  if (c->rq) {
-    int64_t ci = c->rq->per_channel ? ch : 0;
-    bias = c->rq->bias ? c->rq->bias[ch] : 0;
-    m0 = c->rq->m0[ci];
-    sh = c->rq->shift[ci];
-  }
-  int32_t acc[QRT_DW_ROW + 16];
-  int64_t ntaps = c->KH * c->KW;
-  const int64_t *toff = j->toff;
-  /* weights as int16 pairs (w[2i], w[2i+1]) for the paired-tap kernel; an
-   * odd last tap alone, sign-extended */
-  int32_t wpair[QRT_DW_MAX_TAPS / 2 + 1];
-  for (int64_t t = 0; t < ntaps && t < QRT_DW_MAX_TAPS; t += 2)
-    wpair[t / 2] = t + 1 < ntaps ? (int32_t)((uint32_t)(uint16_t)(int16_t)w[t] | (uint32_t)(uint16_t)(int16_t)w[t + 1] << 16)
-                                 : (int32_t)w[t];
-  for (int64_t oh = 0; oh < c->OH; oh++) {
-    const uint8_t *row = x + oh * c->SH * j->PW;
-    for (int64_t o0 = 0; o0 < c->OW; o0 += QRT_DW_ROW) {
-      int64_t n = c->OW - o0 < QRT_DW_ROW ? c->OW - o0 : QRT_DW_ROW;
-      for (int64_t i0 = 0; i0 < n; i0 += 16) {
-        if (ntaps <= QRT_DW_MAX_TAPS) {
-          dw_block16(acc + i0, row + o0 + i0, toff, w, wpair, ntaps);
-          continue;
-        }
-        int32_t a[16] = {0};
-        {
-          for (int64_t kh = 0; kh < c->KH; kh++)
-            for (int64_t kw = 0; kw < c->KW; kw++) {
-              int64_t col = kw * c->DW;
-              const uint8_t *src = row + kh * c->DH * j->PW + col % c->SW * PWs + col / c->SW + o0 + i0;
-              int32_t wv = w[kh * c->KW + kw];
-              for (int i = 0; i < 16; i++) a[i] += (int32_t)src[i] * wv;
-            }
-        }
-        memcpy(acc + i0, a, sizeof a);
-      }
-      uint8_t *yo = yb + (oh * c->OW + o0) * (int64_t)eb;
-      if (!c->rq) memcpy(yo, acc, (size_t)n * 4);
-      else {
-        dw_store(yo, acc, n, bias, m0, sh, c->rq->zp, c->rq->lo, c->rq->hi);
-        if (c->lut) apply_lut(yo, 1, n, n, c->lut);
-      }
-    }
-  }
-}
-
-static void dw_tasks(void *ctx, int64_t begin, int64_t end) {
-  const dw_job *j = ctx;
-  for (int64_t t = begin; t < end; t++) dw_channel(j, t / j->c->C, t % j->c->C);
-}
-
-void qrt_dwconv_q8(const qrt_conv *c, const int8_t *w, const void *x, void *y, qrt_pool *pool) {
-  make_padded(c, x, c->SW, c->x_xor, c->pad, pool);
-  dw_job j = {c, w, c->scratch, qrt_conv_padded_h(c), qrt_conv_padded_w(c), y, {0}};
-  for (int64_t t = 0; t < c->KH * c->KW && t < QRT_DW_MAX_TAPS; t++) {
-    int64_t kh = t / c->KW, col = t % c->KW * c->DW;
-    j.toff[t] = kh * c->DH * j.PW + col % c->SW * (j.PW / c->SW) + col / c->SW;
-  }
-  qrt_parallel_for(pool, c->N * c->C, 1, dw_tasks, &j);
-}
-
 /* ---- matmul ------------------------------------------------------------------ */
 
 typedef struct mm_job {
@@ -369,7 +271,7 @@ static void mm_cols(void *ctx, int64_t begin, int64_t end) {
   const mm_job *j = ctx;
   int64_t n0 = begin * 16, n1 = end * 16 < j->N ? end * 16 : j->N;
   qrt_gemm_u8s8(j->M, j->N, j->K, j->a, j->K, j->b, n0, n1, j->rq, j->y, j->N);
-  if (j->lut && j->rq) apply_lut(j->y + n0, j->M, n1 - n0, j->N, j->lut);
+  if (j->lut && j->rq) qrt_conv_apply_lut(j->y + n0, j->M, n1 - n0, j->N, j->lut);
 }
 
 void qrt_matmul_q8(int64_t M, int64_t N, int64_t K, const void *a, uint8_t a_xor, const void *bpacked,

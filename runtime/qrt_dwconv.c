@@ -1,0 +1,239 @@
+/* Depthwise convolution (group == C == M), direct, per channel, from the
+ * padded input planes (qrt_conv_make_padded), with the requantizing
+ * epilogue. Results equal the interpreter's ConvInteger + quench.Requantize
+ * bit for bit (test/codegen/check_compiled.sh).
+ *
+ * Two kernels. The general one (every path, any stride and dilation)
+ * accumulates every tap, padding taps included, 16 outputs at a time. The
+ * AVX-512 VNNI one (stride and dilation 1 along the row, KW <= 8: every
+ * depthwise layer of the dev models) puts four taps in one vpdpbusd, and
+ * skips kernel rows that fall wholly on padding rows: their taps all read
+ * the padding byte, so they add pad * (that row's weight sum), one scalar
+ * per output row. Small images with 5x5 kernels (ppocr_cls: 2 or 3 rows,
+ * padding 2) spend most taps there. Both give the same integers. */
+#include <string.h>
+
+#include "qrt_conv_internal.h"
+
+#if defined(QRT_PATH_AVX512VNNI)
+#include "qrt_x86_epilogue.h"
+#endif
+
+/* Longest output row the general kernel accumulates at once. */
+#define QRT_DW_ROW 2048
+
+#define QRT_DW_MAX_TAPS 64
+
+typedef struct dw_job {
+  const qrt_conv *c;
+  const int8_t *w;
+  const uint8_t *x; /* phase-split padded planes */
+  int64_t PH, PW;
+  uint8_t *y;
+  int64_t toff[QRT_DW_MAX_TAPS]; /* byte offset of each tap from an output row's first input */
+} dw_job;
+
+static void dw_store(uint8_t *restrict y, const int32_t *restrict acc, int64_t n, int32_t bias, int32_t m0, int32_t sh,
+                     int32_t zp, int32_t lo, int32_t hi) {
+  for (int64_t i = 0; i < n; i++) y[i] = (uint8_t)qrt_requant1(acc[i] + bias, m0, sh, zp, lo, hi);
+}
+
+/* 16 outputs of one depthwise row: out[i] = sum over taps t of
+ * row[toff[t] + i] * w[t], exactly (int32). The AVX-512 path pairs taps:
+ * each int32 lane holds (x_t, x_t+1) as two non-negative int16 words, and
+ * vpdpwssd adds x_t*w_t + x_t+1*w_t+1 (|sum| < 2^17, no saturation). */
+static void dw_block16(int32_t *out, const uint8_t *row, const int64_t *toff, const int8_t *w, const int32_t *wpair,
+                       int64_t ntaps) {
+#if defined(QRT_PATH_AVX512VNNI)
+  (void)w;
+  __m512i acc = _mm512_setzero_si512();
+  int64_t t = 0;
+  for (; t + 1 < ntaps; t += 2) {
+    __m512i a = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(row + toff[t])));
+    __m512i b = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(row + toff[t + 1])));
+    acc = _mm512_dpwssd_epi32(acc, _mm512_or_si512(a, _mm512_slli_epi32(b, 16)), _mm512_set1_epi32(wpair[t / 2]));
+  }
+  if (t < ntaps) {
+    __m512i a = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(row + toff[t])));
+    acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(a, _mm512_set1_epi32(wpair[t / 2])));
+  }
+  _mm512_storeu_si512((void *)out, acc);
+#else
+  (void)wpair;
+  int32_t a[16] = {0};
+  for (int64_t t = 0; t < ntaps; t++) {
+    const uint8_t *src = row + toff[t];
+    int32_t wv = w[t];
+    for (int i = 0; i < 16; i++) a[i] += (int32_t)src[i] * wv;
+  }
+  memcpy(out, a, sizeof a);
+#endif
+}
+
+/* One channel: acc[ow] = sum over taps of x * w (padding taps read x_zp;
+ * the bias holds -x_zp * sum(w), as for qrt_conv_q8), then the epilogue.
+ * Outputs go 16 at a time with every tap accumulated into one 16-lane
+ * block (a vector register), whose taps are consecutive bytes of one
+ * column phase of the padded plane. The last block may read up to 15 bytes
+ * past a row (the scratch has QRT_CONV_SCRATCH_SLACK spare bytes); those
+ * lanes are not stored. */
+static void dw_channel(const dw_job *j, int64_t img, int64_t ch) {
+  const qrt_conv *c = j->c;
+  const uint8_t *x = j->x + (img * c->C + ch) * j->PH * j->PW;
+  const int8_t *w = j->w + ch * c->KH * c->KW;
+  int64_t PWs = j->PW / c->SW, P = c->OH * c->OW;
+  size_t eb = qrt_conv_out_bytes(c->rq);
+  uint8_t *yb = j->y + (img * c->M + ch) * P * (int64_t)eb;
+  int32_t bias = 0, m0 = 0, sh = 1;
+  if (c->rq) {
+    int64_t ci = c->rq->per_channel ? ch : 0;
+    bias = c->rq->bias ? c->rq->bias[ch] : 0;
+    m0 = c->rq->m0[ci];
+    sh = c->rq->shift[ci];
+  }
+  int32_t acc[QRT_DW_ROW + 16];
+  int64_t ntaps = c->KH * c->KW;
+  const int64_t *toff = j->toff;
+  /* weights as int16 pairs (w[2i], w[2i+1]) for the paired-tap kernel; an
+   * odd last tap alone, sign-extended */
+  int32_t wpair[QRT_DW_MAX_TAPS / 2 + 1];
+  for (int64_t t = 0; t < ntaps && t < QRT_DW_MAX_TAPS; t += 2)
+    wpair[t / 2] = t + 1 < ntaps ? (int32_t)((uint32_t)(uint16_t)(int16_t)w[t] | (uint32_t)(uint16_t)(int16_t)w[t + 1] << 16)
+                                 : (int32_t)w[t];
+  for (int64_t oh = 0; oh < c->OH; oh++) {
+    const uint8_t *row = x + oh * c->SH * j->PW;
+    for (int64_t o0 = 0; o0 < c->OW; o0 += QRT_DW_ROW) {
+      int64_t n = c->OW - o0 < QRT_DW_ROW ? c->OW - o0 : QRT_DW_ROW;
+      for (int64_t i0 = 0; i0 < n; i0 += 16) {
+        if (ntaps <= QRT_DW_MAX_TAPS) {
+          dw_block16(acc + i0, row + o0 + i0, toff, w, wpair, ntaps);
+          continue;
+        }
+        int32_t a[16] = {0};
+        {
+          for (int64_t kh = 0; kh < c->KH; kh++)
+            for (int64_t kw = 0; kw < c->KW; kw++) {
+              int64_t col = kw * c->DW;
+              const uint8_t *src = row + kh * c->DH * j->PW + col % c->SW * PWs + col / c->SW + o0 + i0;
+              int32_t wv = w[kh * c->KW + kw];
+              for (int i = 0; i < 16; i++) a[i] += (int32_t)src[i] * wv;
+            }
+        }
+        memcpy(acc + i0, a, sizeof a);
+      }
+      uint8_t *yo = yb + (oh * c->OW + o0) * (int64_t)eb;
+      if (!c->rq) memcpy(yo, acc, (size_t)n * 4);
+      else {
+        dw_store(yo, acc, n, bias, m0, sh, c->rq->zp, c->rq->lo, c->rq->hi);
+        if (c->lut) qrt_conv_apply_lut(yo, 1, n, n, c->lut);
+      }
+    }
+  }
+}
+
+#if defined(QRT_PATH_AVX512VNNI)
+/* Kernel rows the fast kernel holds (weights as dwords in registers). */
+#define QRT_DW_FAST_KH 16
+
+static int dw_fast_ok(const qrt_conv *c) { return c->SW == 1 && c->DW == 1 && c->KW <= 8 && c->KH <= QRT_DW_FAST_KH; }
+
+/* One channel on the VNNI path. For 16 outputs o..o+15 of a row and one
+ * kernel row, lane i needs the bytes x[o+i .. o+i+7]: a 32-byte load, vpermd
+ * gives 128-bit lane L the bytes from 4L, vpshufb spreads them to
+ * (x[i], x[i+1], x[i+2], x[i+3]) per lane (taps 0-3) and, for KW > 4,
+ * (x[i+4] .. x[i+7]) (taps 4-7, weights past KW zero), each one vpdpbusd
+ * against the row's weights broadcast as a dword. The load reads up to 31
+ * bytes past an output's window: inside the plane, the next one, or the
+ * scratch slack (QRT_CONV_SCRATCH_SLACK), and multiplied by zero weights or
+ * not stored. */
+static void dw_channel_vnni(const dw_job *j, int64_t img, int64_t ch) {
+  const qrt_conv *c = j->c;
+  const int64_t KH = c->KH, KW = c->KW, PW = j->PW, OW = c->OW, P = c->OH * c->OW;
+  const uint8_t *x = j->x + (img * c->C + ch) * j->PH * PW;
+  const int8_t *w = j->w + ch * KH * KW;
+  const qrt_requant *rq = c->rq;
+  uint8_t *yb = j->y + (img * c->M + ch) * P * (int64_t)qrt_conv_out_bytes(rq);
+  __m512i wa[QRT_DW_FAST_KH], wb[QRT_DW_FAST_KH];
+  int32_t rsum[QRT_DW_FAST_KH];
+  for (int64_t kh = 0; kh < KH; kh++) {
+    uint8_t b[8] = {0};
+    rsum[kh] = 0;
+    for (int64_t kw = 0; kw < KW; kw++) {
+      b[kw] = (uint8_t)w[kh * KW + kw];
+      rsum[kh] += w[kh * KW + kw];
+    }
+    int32_t lo, hi;
+    memcpy(&lo, b, 4);
+    memcpy(&hi, b + 4, 4);
+    wa[kh] = _mm512_set1_epi32(lo);
+    wb[kh] = _mm512_set1_epi32(hi);
+  }
+  const __m512i perm = _mm512_set_epi32(6, 5, 4, 3, 5, 4, 3, 2, 4, 3, 2, 1, 3, 2, 1, 0);
+  const __m512i sha = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6));
+  const __m512i shb = _mm512_broadcast_i32x4(_mm_setr_epi8(4, 5, 6, 7, 5, 6, 7, 8, 6, 7, 8, 9, 7, 8, 9, 10));
+  /* this channel's epilogue */
+  ep512 e = ep512_make(rq);
+  __m512i bias = _mm512_setzero_si512();
+  if (rq) {
+    int64_t ci = rq->per_channel ? ch : 0;
+    e.m0 = _mm512_set1_epi32(rq->m0[ci]);
+    e.sh = shift512_make(_mm512_set1_epi32(rq->shift[ci]));
+    if (rq->bias) bias = _mm512_set1_epi32(rq->bias[ch]);
+  }
+  for (int64_t oh = 0; oh < c->OH; oh++) {
+    /* the kernel rows on input rows, and the padding rows' sum */
+    int64_t roff[QRT_DW_FAST_KH], nv = 0;
+    int64_t kv[QRT_DW_FAST_KH];
+    int32_t corr = 0;
+    for (int64_t kh = 0; kh < KH; kh++) {
+      int64_t prow = oh * c->SH + kh * c->DH, ih = prow - c->PT;
+      if (ih < 0 || ih >= c->H) {
+        corr += (int32_t)c->pad * rsum[kh];
+      } else {
+        roff[nv] = prow * PW;
+        kv[nv++] = kh;
+      }
+    }
+    const __m512i acc0 = _mm512_set1_epi32(corr);
+    for (int64_t o0 = 0; o0 < OW; o0 += 16) {
+      __m512i acc = acc0;
+      for (int64_t v = 0; v < nv; v++) {
+        __m512i s = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(const void *)(x + roff[v] + o0)));
+        s = _mm512_permutexvar_epi32(perm, s);
+        acc = dpbusd(acc, _mm512_shuffle_epi8(s, sha), wa[kv[v]]);
+        if (KW > 4) acc = dpbusd(acc, _mm512_shuffle_epi8(s, shb), wb[kv[v]]);
+      }
+      __mmask16 k = colmask(OW - o0);
+      int64_t at = oh * OW + o0;
+      if (!rq) {
+        _mm512_mask_storeu_epi32((int32_t *)(void *)yb + at, k, acc);
+      } else {
+        __m512i r = requant16(_mm512_add_epi32(acc, bias), e.m0, &e.sh, e.zp, e.lo, e.hi);
+        _mm512_mask_cvtepi32_storeu_epi8(yb + at, k, r);
+      }
+    }
+    if (rq && c->lut) qrt_conv_apply_lut(yb + oh * OW, 1, OW, OW, c->lut);
+  }
+}
+#endif
+
+static void dw_tasks(void *ctx, int64_t begin, int64_t end) {
+  const dw_job *j = ctx;
+#if defined(QRT_PATH_AVX512VNNI)
+  if (dw_fast_ok(j->c)) {
+    for (int64_t t = begin; t < end; t++) dw_channel_vnni(j, t / j->c->C, t % j->c->C);
+    return;
+  }
+#endif
+  for (int64_t t = begin; t < end; t++) dw_channel(j, t / j->c->C, t % j->c->C);
+}
+
+void qrt_dwconv_q8(const qrt_conv *c, const int8_t *w, const void *x, void *y, qrt_pool *pool) {
+  qrt_conv_make_padded(c, x, c->SW, c->x_xor, c->pad, pool);
+  dw_job j = {c, w, c->scratch, qrt_conv_padded_h(c), qrt_conv_padded_w(c), y, {0}};
+  for (int64_t t = 0; t < c->KH * c->KW && t < QRT_DW_MAX_TAPS; t++) {
+    int64_t kh = t / c->KW, col = t % c->KW * c->DW;
+    j.toff[t] = kh * c->DH * j.PW + col % c->SW * (j.PW / c->SW) + col / c->SW;
+  }
+  qrt_parallel_for(pool, c->N * c->C, 1, dw_tasks, &j);
+}
