@@ -57,6 +57,28 @@ void qrt_conv_q8(const qrt_conv *c, const void *x, void *y, qrt_pool *pool);
  * padded input; w is the raw [C][KH*KW] s8 weights (not packed). */
 void qrt_dwconv_q8(const qrt_conv *c, const int8_t *w, const void *x, void *y, qrt_pool *pool);
 
+/* Direct (no im2col): w is the weights packed by qrt_conv_direct_pack. Any
+ * shape; on AVX-512 VNNI, shapes for which qrt_conv_direct_fits holds run
+ * a sliding-window kernel (qrt_dconv.c), faster than the GEMM when few
+ * input channels feed small kernels; elsewhere a plain loop. */
+void qrt_conv_direct_q8(const qrt_conv *c, const void *w, const void *x, void *y, qrt_pool *pool);
+
+/* Bytes of the packed weights, and the packing of w ([M][C/group][KH][KW]
+ * s8) into them (at compile time: qrt_dconv_pack.c; the same bytes for
+ * every path). */
+int64_t qrt_conv_direct_packed_bytes(const qrt_conv *c);
+void qrt_conv_direct_pack(const qrt_conv *c, const int8_t *w, void *out);
+
+/* The sliding-window kernel's shapes: unit column dilation, at most 8 taps
+ * per column phase (ceil(KW / SW)), (C / group) * KH * SW <= 256 kernel
+ * rows and KH <= 16 (its weights are repacked on the stack). */
+#define QRT_DCONV_MAX_ROWS 256
+#define QRT_DCONV_MAX_KH 16
+static inline int qrt_conv_direct_fits(const qrt_conv *c) {
+  return c->DW == 1 && c->SW <= 8 && (c->KW + c->SW - 1) / c->SW <= 8 && c->KH <= QRT_DCONV_MAX_KH &&
+         c->C / c->group * c->KH * c->SW <= QRT_DCONV_MAX_ROWS;
+}
+
 /* Y[M, N] = A[M, K] x B (packed by qrt_pack_b), requantized by rq (channel =
  * column) or int32 when rq is NULL. A is u8; a_xor 0x80 reads s8 rows as
  * u8 through a copy into scratch (scratch_bytes >= M * K when a_xor). lut

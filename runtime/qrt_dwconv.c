@@ -15,9 +15,6 @@
 
 #include "qrt_conv_internal.h"
 
-#if defined(QRT_PATH_AVX512VNNI)
-#include "qrt_x86_epilogue.h"
-#endif
 
 /* Longest output row the general kernel accumulates at once. */
 #define QRT_DW_ROW 2048
@@ -138,10 +135,8 @@ static void dw_channel(const dw_job *j, int64_t img, int64_t ch) {
 static int dw_fast_ok(const qrt_conv *c) { return c->SW == 1 && c->DW == 1 && c->KW <= 8 && c->KH <= QRT_DW_FAST_KH; }
 
 /* One channel on the VNNI path. For 16 outputs o..o+15 of a row and one
- * kernel row, lane i needs the bytes x[o+i .. o+i+7]: a 32-byte load, vpermd
- * gives 128-bit lane L the bytes from 4L, vpshufb spreads them to
- * (x[i], x[i+1], x[i+2], x[i+3]) per lane (taps 0-3) and, for KW > 4,
- * (x[i+4] .. x[i+7]) (taps 4-7, weights past KW zero), each one vpdpbusd
+ * kernel row, lane i needs the bytes x[o+i .. o+i+7]: qrt_win gives taps
+ * 0-3 and, for KW > 4, taps 4-7 (weights past KW zero), each one vpdpbusd
  * against the row's weights broadcast as a dword. The load reads up to 31
  * bytes past an output's window: inside the plane, the next one, or the
  * scratch slack (QRT_CONV_SCRATCH_SLACK), and multiplied by zero weights or
@@ -168,9 +163,7 @@ static void dw_channel_vnni(const dw_job *j, int64_t img, int64_t ch) {
     wa[kh] = _mm512_set1_epi32(lo);
     wb[kh] = _mm512_set1_epi32(hi);
   }
-  const __m512i perm = _mm512_set_epi32(6, 5, 4, 3, 5, 4, 3, 2, 4, 3, 2, 1, 3, 2, 1, 0);
-  const __m512i sha = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6));
-  const __m512i shb = _mm512_broadcast_i32x4(_mm_setr_epi8(4, 5, 6, 7, 5, 6, 7, 8, 6, 7, 8, 9, 7, 8, 9, 10));
+  const qrt_win win = qrt_win_make();
   /* this channel's epilogue */
   ep512 e = ep512_make(rq);
   __m512i bias = _mm512_setzero_si512();
@@ -198,10 +191,9 @@ static void dw_channel_vnni(const dw_job *j, int64_t img, int64_t ch) {
     for (int64_t o0 = 0; o0 < OW; o0 += 16) {
       __m512i acc = acc0;
       for (int64_t v = 0; v < nv; v++) {
-        __m512i s = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(const void *)(x + roff[v] + o0)));
-        s = _mm512_permutexvar_epi32(perm, s);
-        acc = dpbusd(acc, _mm512_shuffle_epi8(s, sha), wa[kv[v]]);
-        if (KW > 4) acc = dpbusd(acc, _mm512_shuffle_epi8(s, shb), wb[kv[v]]);
+        __m512i s = qrt_win_load(&win, x + roff[v] + o0);
+        acc = dpbusd(acc, _mm512_shuffle_epi8(s, win.sha), wa[kv[v]]);
+        if (KW > 4) acc = dpbusd(acc, _mm512_shuffle_epi8(s, win.shb), wb[kv[v]]);
       }
       __mmask16 k = colmask(OW - o0);
       int64_t at = oh * OW + o0;

@@ -6,8 +6,13 @@
  * k_qint.c does. Planes run in parallel on the pool. Tests:
  * test/unit/test_qrt_ops.c. */
 #include <math.h>
+#include <string.h>
 
 #include "qrt_ops.h"
+
+#if defined(QRT_PATH_AVX512VNNI)
+#include <immintrin.h>
+#endif
 
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
@@ -137,34 +142,86 @@ typedef struct maxq_job {
   int64_t kx0[QRT_MAXPOOL_FAST_W], kx1[QRT_MAXPOOL_FAST_W];
 } maxq_job;
 
-/* One output row whose windows are all inside the input: tap by tap over
- * the whole row (a loop the compiler vectorizes). */
-QRT_NOINLINE static void maxq_row_u8(uint8_t *restrict y, const uint8_t *restrict x, int64_t n, int64_t sw) {
-  for (int64_t i = 0; i < n; i++) y[i] = x[i * sw] > y[i] ? x[i * sw] : y[i];
+/* One output row whose windows are all inside the input: the max over
+ * the window's rows first (contiguous bytes, vectorized), then over its
+ * columns (a vectorized shifted max at column stride 1, a gather else).
+ * t holds the row span the windows read. Max is exact in any order. */
+#define QRT_MAXPOOL_ROW_SPAN 4096
+#define MAXQ_ROW(NAME, T)                                                                                              \
+  QRT_NOINLINE static void NAME(T *restrict y, const T *restrict x0, T *restrict t, const qrt_pool2d *g) {         \
+    int64_t span = (g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1;                                                      \
+    memcpy(t, x0, (size_t)span * sizeof(T));                                                                           \
+    for (int64_t ky = 1; ky < g->kh; ky++) {                                                                           \
+      const T *r = x0 + ky * g->dh * g->iw;                                                                            \
+      for (int64_t i = 0; i < span; i++) t[i] = r[i] > t[i] ? r[i] : t[i];                                             \
+    }                                                                                                                  \
+    if (g->sw == 1) {                                                                                                  \
+      memcpy(y, t, (size_t)g->ow * sizeof(T));                                                                         \
+      for (int64_t kx = 1; kx < g->kw; kx++) {                                                                         \
+        const T *r = t + kx * g->dw;                                                                                   \
+        for (int64_t i = 0; i < g->ow; i++) y[i] = r[i] > y[i] ? r[i] : y[i];                                          \
+      }                                                                                                                \
+      return;                                                                                                          \
+    }                                                                                                                  \
+    for (int64_t ox = 0; ox < g->ow; ox++) {                                                                           \
+      const T *r = t + ox * g->sw;                                                                                     \
+      T m = r[0];                                                                                                      \
+      for (int64_t kx = 1; kx < g->kw; kx++) m = r[kx * g->dw] > m ? r[kx * g->dw] : m;                                \
+      y[ox] = m;                                                                                                       \
+    }                                                                                                                  \
+  }
+MAXQ_ROW(maxq_row_u8, uint8_t)
+MAXQ_ROW(maxq_row_s8, int8_t)
+
+#if defined(QRT_PATH_AVX512VNNI)
+/* The same row when the window starts span at most 64 bytes (small
+ * images: rows of a few dozen bytes, where the loops above run scalar
+ * tails): each tap one masked 64-byte load (masked bytes are not read),
+ * the max at every window start, then the starts at stride sw: all of them,
+ * the even bytes (vpmovwb), or through a buffer. */
+static void maxq_row_512(uint8_t *y, const uint8_t *x0, const qrt_pool2d *g, int sgn) {
+  int64_t span = (g->ow - 1) * g->sw + 1;
+  __mmask64 k = span >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << span) - 1);
+  __m512i m = _mm512_maskz_loadu_epi8(k, x0);
+  for (int64_t ky = 0; ky < g->kh; ky++)
+    for (int64_t kx = ky == 0 ? 1 : 0; kx < g->kw; kx++) {
+      __m512i v = _mm512_maskz_loadu_epi8(k, x0 + ky * g->dh * g->iw + kx * g->dw);
+      m = sgn ? _mm512_max_epi8(m, v) : _mm512_max_epu8(m, v);
+    }
+  __mmask64 ko = g->ow >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << g->ow) - 1);
+  if (g->sw == 1) {
+    _mm512_mask_storeu_epi8(y, ko, m);
+  } else if (g->sw == 2) {
+    _mm256_mask_storeu_epi8(y, (__mmask32)ko, _mm512_cvtepi16_epi8(m));
+  } else {
+    uint8_t b[64];
+    _mm512_storeu_si512((void *)b, m);
+    for (int64_t ox = 0; ox < g->ow; ox++) y[ox] = b[ox * g->sw];
+  }
 }
-QRT_NOINLINE static void maxq_row_s8(int8_t *restrict y, const int8_t *restrict x, int64_t n, int64_t sw) {
-  for (int64_t i = 0; i < n; i++) y[i] = x[i * sw] > y[i] ? x[i * sw] : y[i];
-}
+#endif
 
 static void maxq_planes(void *ctx, int64_t b, int64_t e) {
   const maxq_job *j = ctx;
   const qrt_pool2d *g = j->g;
   int inside = g->pt == 0 && g->pl == 0 && (g->oh - 1) * g->sh + (g->kh - 1) * g->dh < g->ih &&
-               (g->ow - 1) * g->sw + (g->kw - 1) * g->dw < g->iw;
+               (g->ow - 1) * g->sw + (g->kw - 1) * g->dw < g->iw &&
+               (g->ow - 1) * g->sw + (g->kw - 1) * g->dw < QRT_MAXPOOL_ROW_SPAN;
   if (inside) {
+    uint8_t t[QRT_MAXPOOL_ROW_SPAN];
     for (int64_t pl = b; pl < e; pl++) {
       const uint8_t *xp = j->x + pl * g->ih * g->iw;
       uint8_t *yp = j->y + pl * g->oh * g->ow;
       for (int64_t oy = 0; oy < g->oh; oy++) {
-        uint8_t *yr = yp + oy * g->ow;
         const uint8_t *x0 = xp + oy * g->sh * g->iw;
-        for (int64_t ox = 0; ox < g->ow; ox++) yr[ox] = x0[ox * g->sw];
-        for (int64_t ky = 0; ky < g->kh; ky++)
-          for (int64_t kx = ky == 0 ? 1 : 0; kx < g->kw; kx++) {
-            const uint8_t *src = x0 + ky * g->dh * g->iw + kx * g->dw;
-            if (j->sgn) maxq_row_s8((int8_t *)yr, (const int8_t *)src, g->ow, g->sw);
-            else maxq_row_u8(yr, src, g->ow, g->sw);
-          }
+#if defined(QRT_PATH_AVX512VNNI)
+        if ((g->ow - 1) * g->sw < 64) {
+          maxq_row_512(yp + oy * g->ow, x0, g, j->sgn);
+          continue;
+        }
+#endif
+        if (j->sgn) maxq_row_s8((int8_t *)(yp + oy * g->ow), (const int8_t *)x0, (int8_t *)t, g);
+        else maxq_row_u8(yp + oy * g->ow, x0, t, g);
       }
     }
     return;

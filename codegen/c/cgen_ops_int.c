@@ -212,9 +212,23 @@ bool cg_emit_conv_integer(Cg *cg, const IrOp *op) {
     wv = wfull;
   }
   bool dw = group == C && group == M && Cin_g == 1;
+  qrt_conv geo = {.N = N, .C = C, .H = H, .W = Wd, .M = M, .OH = OH, .OW = OW, .KH = KH, .KW = KW, .SH = SH,
+                  .SW = SW, .DH = DH, .DW = DW, .PT = PT, .PL = PL, .group = group};
+  /* Few input channels under a spatial kernel: the im2col would copy each
+   * input byte KH*KW times for few output channels, so the sliding-window
+   * kernel (AVX-512 VNNI only; elsewhere its fallback is a plain loop)
+   * runs instead (docs/backends/c.md). */
+  bool direct = !dw && (cg->o->target == CG_TARGET_AVX512VNNI || cg->o->target == CG_TARGET_AMX) && KH * KW > 1 &&
+                Cin_g <= 16 && Mg <= 32 && qrt_conv_direct_fits(&geo);
   int64_t woff, gbytes = 0;
   if (dw) {
     woff = cg_blob_add(cg, wv, M * K);
+  } else if (direct) {
+    int64_t nb = qrt_conv_direct_packed_bytes(&geo);
+    void *packed = xmalloc((size_t)nb);
+    qrt_conv_direct_pack(&geo, wv, packed);
+    woff = cg_blob_add(cg, packed, nb);
+    free(packed);
   } else {
     gbytes = ((int64_t)qrt_pack_a_size(Mg, K) + CG_ALIGN - 1) / CG_ALIGN * CG_ALIGN;
     uint8_t *packed = xcalloc((size_t)(gbytes * group), 1);
@@ -233,11 +247,10 @@ bool cg_emit_conv_integer(Cg *cg, const IrOp *op) {
   }
   new_result(cg, res);
   /* the padded input the kernels read (live for this op only) */
-  qrt_conv geo = {.N = N, .C = C, .H = H, .W = Wd, .M = M, .OH = OH, .OW = OW, .KH = KH, .KW = KW, .SH = SH,
-                  .SW = SW, .DH = DH, .DW = DW, .PT = PT, .PL = PL};
   int32_t scratch = cg_new_buf(cg, qrt_conv_scratch_bytes(&geo));
   cg_str_printf(&cg->code, "  { /* %s%s: %s conv %lldx%lld, %lld -> %lld channels, group %lld */\n",
-                op->src_name ? op->src_name : "ConvInteger", rq ? " + Requantize" : "", dw ? "depthwise" : "GEMM",
+                op->src_name ? op->src_name : "ConvInteger", rq ? " + Requantize" : "",
+                dw ? "depthwise" : direct ? "direct" : "GEMM",
                 (long long)KH, (long long)KW, (long long)C, (long long)M, (long long)group);
   bool ok = true;
   if (rq) ok = emit_epi(cg, rq, &e, wsum, xz, K);
@@ -251,8 +264,9 @@ bool cg_emit_conv_integer(Cg *cg, const IrOp *op) {
                   (long long)PT, (long long)PL, (long long)group, (unsigned)(uint8_t)xz, (unsigned)xor_,
                   (long long)woff, (long long)gbytes, rq ? "&rq" : "NULL", scratch, lp,
                   cg_val(cg, x)->loc == CG_LOC_ARENA);
-    if (dw)
-      cg_str_printf(&cg->code, "    qrt_dwconv_q8(&c, (const int8_t *)(W + %lld), %s, %s, pool);\n", (long long)woff,
+    if (dw || direct)
+      cg_str_printf(&cg->code, "    %s(&c, (const %s *)(W + %lld), %s, %s, pool);\n",
+                    dw ? "qrt_dwconv_q8" : "qrt_conv_direct_q8", dw ? "int8_t" : "void", (long long)woff,
                     cg_ptr(cg, x, xp, sizeof xp), cg_ptr(cg, res, yp, sizeof yp));
     else
       cg_str_printf(&cg->code, "    qrt_conv_q8(&c, %s, %s, pool);\n", cg_ptr(cg, x, xp, sizeof xp),
