@@ -12,6 +12,7 @@
 
 #if defined(QRT_PATH_AVX512VNNI)
 #include <immintrin.h>
+#define QRT_INLINE static inline __attribute__((always_inline))
 #endif
 
 
@@ -47,11 +48,55 @@ typedef struct pad_job {
   uint8_t in_xor, pad;    /* applied to input bytes; the padding byte */
 } pad_job;
 
+#if defined(QRT_PATH_AVX512VNNI)
+QRT_INLINE __mmask64 tail64(int64_t n) { return n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1); }
+
+/* dst[0, n) = the byte in v */
+QRT_INLINE void fill512(uint8_t *dst, int64_t n, __m512i v) {
+  for (int64_t i = 0; i < n; i += 64) _mm512_mask_storeu_epi8(dst + i, tail64(n - i), v);
+}
+
+/* One input row (bytes XORed with vx) into a padded row already filled:
+ * at column PL, or split into two column phases (even and odd input columns
+ * by vpmovwb of the words and of the words shifted right by 8). */
+QRT_INLINE void put_row512(uint8_t *row, const uint8_t *in, int64_t W, int64_t PL, int64_t ph, int64_t PWs,
+                           __m512i vx) {
+  if (ph == 1) {
+    for (int64_t i = 0; i < W; i += 64) {
+      __mmask64 k = tail64(W - i);
+      _mm512_mask_storeu_epi8(row + PL + i, k, _mm512_xor_si512(_mm512_maskz_loadu_epi8(k, in + i), vx));
+    }
+    return;
+  }
+  /* ph == 2: input column iw goes to phase (PL + iw) % 2, index (PL + iw) / 2 */
+  uint8_t *ev = row + PL % 2 * PWs + PL / 2, *od = row + (PL + 1) % 2 * PWs + (PL + 1) / 2;
+  for (int64_t i = 0; i < W; i += 64) {
+    int64_t rem = W - i;
+    __m512i v = _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail64(rem), in + i), vx);
+    int64_t ne = rem >= 64 ? 32 : (rem + 1) / 2, no = rem >= 64 ? 32 : rem / 2; /* even, odd columns */
+    __mmask32 ke = (__mmask32)(((uint64_t)1 << ne) - 1), ko = (__mmask32)(((uint64_t)1 << no) - 1);
+    _mm256_mask_storeu_epi8(ev + i / 2, ke, _mm512_cvtepi16_epi8(v));
+    _mm256_mask_storeu_epi8(od + i / 2, ko, _mm512_cvtepi16_epi8(_mm512_srli_epi16(v, 8)));
+  }
+}
+#endif
+
 static void pad_planes(void *ctx, int64_t begin, int64_t end) {
   const pad_job *p = ctx;
   const qrt_conv *c = p->c;
   const int64_t ph = p->phases, PH = p->PH, PW = p->PW, PWs = PW / ph, H = c->H, W = c->W, PT = c->PT, PL = c->PL;
   const uint8_t pad = p->pad, ix = p->in_xor;
+#if defined(QRT_PATH_AVX512VNNI)
+  if (ph <= 2) { /* filled, then each input row stored over the padding */
+    const __m512i vpad = _mm512_set1_epi8((char)pad), vx = _mm512_set1_epi8((char)ix);
+    for (int64_t pl = begin; pl < end; pl++) {
+      uint8_t *dst = p->dst + pl * PH * PW;
+      fill512(dst, PH * PW, vpad);
+      for (int64_t ih = 0; ih < H; ih++) put_row512(dst + (ih + PT) * PW, p->x + (pl * H + ih) * W, W, PL, ph, PWs, vx);
+    }
+    return;
+  }
+#endif
   for (int64_t pl = begin; pl < end; pl++) {
     const uint8_t *src = p->x + pl * H * W;
     uint8_t *dst = p->dst + pl * PH * PW;

@@ -151,17 +151,18 @@ static void dw_channel_vnni(const dw_job *j, int64_t img, int64_t ch) {
   __m512i wa[QRT_DW_FAST_KH], wb[QRT_DW_FAST_KH];
   int32_t rsum[QRT_DW_FAST_KH];
   for (int64_t kh = 0; kh < KH; kh++) {
-    uint8_t b[8] = {0};
+    /* the row's taps as two dwords, built in registers (bytes stored one by
+     * one and read back as a dword stall store forwarding) */
+    uint32_t lo = 0, hi = 0;
     rsum[kh] = 0;
     for (int64_t kw = 0; kw < KW; kw++) {
-      b[kw] = (uint8_t)w[kh * KW + kw];
+      uint32_t b = (uint8_t)w[kh * KW + kw];
+      if (kw < 4) lo |= b << (8 * kw);
+      else hi |= b << (8 * (kw - 4));
       rsum[kh] += w[kh * KW + kw];
     }
-    int32_t lo, hi;
-    memcpy(&lo, b, 4);
-    memcpy(&hi, b + 4, 4);
-    wa[kh] = _mm512_set1_epi32(lo);
-    wb[kh] = _mm512_set1_epi32(hi);
+    wa[kh] = _mm512_set1_epi32((int32_t)lo);
+    wb[kh] = _mm512_set1_epi32((int32_t)hi);
   }
   const qrt_win win = qrt_win_make();
   /* this channel's epilogue */

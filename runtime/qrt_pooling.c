@@ -174,29 +174,33 @@ MAXQ_ROW(maxq_row_u8, uint8_t)
 MAXQ_ROW(maxq_row_s8, int8_t)
 
 #if defined(QRT_PATH_AVX512VNNI)
-/* The same row when the window starts span at most 64 bytes (small
- * images: rows of a few dozen bytes, where the loops above run scalar
- * tails): each tap one masked 64-byte load (masked bytes are not read),
- * the max at every window start, then the starts at stride sw: all of them,
- * the even bytes (vpmovwb), or through a buffer. */
+/* The same row in chunks of output columns whose window starts span at
+ * most 64 bytes (the loops above run scalar tails on rows of a few dozen
+ * bytes): each tap one masked 64-byte load (masked bytes are not read), the
+ * max at every window start, then the starts at stride sw: all of them, the
+ * even bytes (vpmovwb), or through a buffer. */
 static void maxq_row_512(uint8_t *y, const uint8_t *x0, const qrt_pool2d *g, int sgn) {
-  int64_t span = (g->ow - 1) * g->sw + 1;
-  __mmask64 k = span >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << span) - 1);
-  __m512i m = _mm512_maskz_loadu_epi8(k, x0);
-  for (int64_t ky = 0; ky < g->kh; ky++)
-    for (int64_t kx = ky == 0 ? 1 : 0; kx < g->kw; kx++) {
-      __m512i v = _mm512_maskz_loadu_epi8(k, x0 + ky * g->dh * g->iw + kx * g->dw);
-      m = sgn ? _mm512_max_epi8(m, v) : _mm512_max_epu8(m, v);
+  const int64_t oc = g->sw == 1 ? 64 : 64 / g->sw; /* output columns per chunk */
+  for (int64_t ox0 = 0; ox0 < g->ow; ox0 += oc) {
+    int64_t n = g->ow - ox0 < oc ? g->ow - ox0 : oc, span = (n - 1) * g->sw + 1;
+    const uint8_t *xc = x0 + ox0 * g->sw;
+    __mmask64 k = span >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << span) - 1);
+    __m512i m = _mm512_maskz_loadu_epi8(k, xc);
+    for (int64_t ky = 0; ky < g->kh; ky++)
+      for (int64_t kx = ky == 0 ? 1 : 0; kx < g->kw; kx++) {
+        __m512i v = _mm512_maskz_loadu_epi8(k, xc + ky * g->dh * g->iw + kx * g->dw);
+        m = sgn ? _mm512_max_epi8(m, v) : _mm512_max_epu8(m, v);
+      }
+    __mmask64 ko = n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+    if (g->sw == 1) {
+      _mm512_mask_storeu_epi8(y + ox0, ko, m);
+    } else if (g->sw == 2) {
+      _mm256_mask_storeu_epi8(y + ox0, (__mmask32)ko, _mm512_cvtepi16_epi8(m));
+    } else {
+      uint8_t b[64];
+      _mm512_storeu_si512((void *)b, m);
+      for (int64_t i = 0; i < n; i++) y[ox0 + i] = b[i * g->sw];
     }
-  __mmask64 ko = g->ow >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << g->ow) - 1);
-  if (g->sw == 1) {
-    _mm512_mask_storeu_epi8(y, ko, m);
-  } else if (g->sw == 2) {
-    _mm256_mask_storeu_epi8(y, (__mmask32)ko, _mm512_cvtepi16_epi8(m));
-  } else {
-    uint8_t b[64];
-    _mm512_storeu_si512((void *)b, m);
-    for (int64_t ox = 0; ox < g->ow; ox++) y[ox] = b[ox * g->sw];
   }
 }
 #endif
@@ -215,7 +219,7 @@ static void maxq_planes(void *ctx, int64_t b, int64_t e) {
       for (int64_t oy = 0; oy < g->oh; oy++) {
         const uint8_t *x0 = xp + oy * g->sh * g->iw;
 #if defined(QRT_PATH_AVX512VNNI)
-        if ((g->ow - 1) * g->sw < 64) {
+        if (g->sw <= 64) {
           maxq_row_512(yp + oy * g->ow, x0, g, j->sgn);
           continue;
         }

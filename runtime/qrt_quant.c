@@ -4,9 +4,14 @@
  * compiler/quant/qmath.c), and the quench integer ops Requantize, QAdd and
  * QMul (compiler/interp/k_qint.c) with qrt.h's rounding shift, which is
  * q_rounding_shift. Tests: test/unit/test_qrt_ops.c. */
+#include <math.h>
 #include <string.h>
 
 #include "qrt_ops.h"
+
+#if defined(QRT_PATH_AVX512VNNI)
+#include <immintrin.h>
+#endif
 
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
@@ -43,9 +48,48 @@ static inline int32_t q_code(float x, float s, int32_t z, int32_t lo, int32_t hi
       STMT;                                                                                                            \
   } while (0)
 
+/* A run with one scale, by multiplication where that gives the codes the
+ * division gives (the division costs as much as the rest together):
+ * v' = x * RN(1/s) and v = RN(x / s) differ by at most 3 * 2^-24 * |x/s|
+ * (three roundings of relative error < 2^-24), and only |x/s| <= 384 + 1
+ * matters (every bound lo - z, hi - z lies in [-383, 383] for 8-bit codes;
+ * beyond them both clamp alike), so by less than 2^-13. Rounding half to even
+ * and the clamp give v's code from v' unless v' lies within that distance
+ * of a half-integer: a block of 16 with a clamped v' within 2^-12 of one
+ * (|abs(c - rne(c)) - 0.5| < 2^-12, computed exactly for |c| <= 384) is
+ * redone by division. NaN gives NaN and +-inf gives +-inf both ways, and a
+ * value tiny enough to underflow rounds to code z both ways. Only for
+ * scales with a normal reciprocal, on the AVX-512 path (the compiler's
+ * vectorization of the C form was slower than the division). */
+#define QRT_QHALF_GAP 0x1p-12f
+
 static void quant_run(const float *restrict x, uint8_t *restrict y, int64_t n, float s, int32_t z, int32_t lo,
                       int32_t hi) {
-  Q_FOR(n, y[i] = (uint8_t)(uint32_t)q_code(x[i], s, z, lo, hi));
+  int64_t i0 = 0;
+#if defined(QRT_PATH_AVX512VNNI)
+  const float inv = 1.0f / s;
+  if (inv == inv && fabsf(inv) >= 0x1p-126f && fabsf(inv) <= 0x1.fffffep127f && fabsf(s) >= 0x1p-126f) {
+    const __m512 vinv = _mm512_set1_ps(inv), flo = _mm512_set1_ps((float)(lo - z)),
+                 fhi = _mm512_set1_ps((float)(hi - z)), half = _mm512_set1_ps(0.5f),
+                 gap = _mm512_set1_ps(QRT_QHALF_GAP);
+    const __m512i vz = _mm512_set1_epi32(z);
+    for (; i0 + 16 <= n; i0 += 16) {
+      __m512 v = _mm512_mul_ps(_mm512_loadu_ps(x + i0), vinv);
+      /* NaN -> 0, then clamp (max/min return the second operand on NaN,
+       * so the order matters only for NaN, removed first) */
+      v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), v);
+      __m512 c = _mm512_min_ps(_mm512_max_ps(v, flo), fhi);
+      __m512 r = _mm512_roundscale_ps(c, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      __m512 d = _mm512_abs_ps(_mm512_sub_ps(_mm512_abs_ps(_mm512_sub_ps(c, r)), half));
+      if (_mm512_cmp_ps_mask(d, gap, _CMP_LT_OQ)) { /* near a half-integer: divide */
+        for (int j = 0; j < 16; j++) y[i0 + j] = (uint8_t)(uint32_t)q_code(x[i0 + j], s, z, lo, hi);
+        continue;
+      }
+      _mm_storeu_si128((__m128i *)(void *)(y + i0), _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(r), vz)));
+    }
+  }
+#endif
+  for (int64_t i = i0; i < n; i++) y[i] = (uint8_t)(uint32_t)q_code(x[i], s, z, lo, hi);
 }
 
 static void quant_run_v(const float *restrict x, uint8_t *restrict y, int64_t n, const float *restrict s,

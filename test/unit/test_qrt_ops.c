@@ -595,6 +595,79 @@ static void test_dequantize(void **state) {
 /* The quant _mt variants give the serial kernels' bytes (which the tests
  * above hold to the interpreter) for 2 and 3 threads, on views big enough to
  * split by elements (per tensor), by outer rows and by channels. */
+/* MaxPool of codes on rows wider than one 64-byte chunk (the AVX-512 row
+ * kernel works in chunks of output columns), against the interpreter. */
+static void test_maxpool_wide(void **state) {
+  (void)state;
+  static const int64_t geos[][6] = {{2, 2, 2, 2, 1, 1}, {3, 3, 1, 1, 1, 1}, {1, 3, 1, 3, 1, 1}, {2, 3, 2, 1, 1, 2},
+                                    {3, 2, 1, 5, 2, 1}};
+  enum { H = 5, W = 203, NX = 2 * H * W };
+  static uint8_t x[NX], y[NX];
+  int64_t xd[4] = {1, 2, H, W};
+  for (size_t gi = 0; gi < sizeof geos / sizeof *geos; gi++)
+    for (int sg = 0; sg < 2; sg++) {
+      const int64_t *G = geos[gi];
+      qrt_elem e = sg ? QRT_S8 : QRT_U8;
+      for (int i = 0; i < NX; i++) x[i] = (uint8_t)rnd();
+      char body[384], sig[64];
+      snprintf(body, sizeof body,
+               "%%y = MaxPool(%%x) {dilations = [%lld, %lld], kernel_shape = [%lld, %lld], strides = [%lld, %lld]} : "
+               "tensor<*x%s>\nreturn %%y",
+               (long long)G[4], (long long)G[5], (long long)G[0], (long long)G[1], (long long)G[2], (long long)G[3],
+               ir_ty(e));
+      snprintf(sig, sizeof sig, "%%x: tensor<*x%s>", ir_ty(e));
+      Tensor *in[1] = {tens(ir_el(e), 4, xd, x)};
+      KtRun r = kt_run(sig, body, in);
+      if (!r.ok)
+        fail_msg("%s", r.err);
+      qrt_pool2d g = {2, H, W, r.out[0]->dims[2], r.out[0]->dims[3], G[0], G[1], G[2], G[3], G[4], G[5], 0, 0, 0, 0, 0};
+      kt_free(&r);
+      qrt_maxpool2d(&g, e, x, y, NULL);
+      check_same("MaxPool", sig, body, in, 1, y, (size_t)(2 * g.oh * g.ow), 1);
+    }
+}
+
+/* The quantizer's multiply-then-check path (qrt_quant.c quant_run) against
+ * the division q_code performs, where they could differ: x at every
+ * half-integer multiple of s in the code range and 1 to 4 ulps either side,
+ * at the clamp bounds, NaN, +-inf, huge and subnormal x, for awkward scales;
+ * runs of 16 and more so the vector blocks (not only the tail) see them. */
+static void test_quantize_halves(void **state) {
+  (void)state;
+  static const float scales[] = {0.1f, 1.0f / 3.0f, 0.0078125f, 3.0e-5f, 7.0f, 0.0235294122f, 1.1e-38f, 3.0e37f};
+  enum { NX = 8192 };
+  static float x[NX];
+  static uint8_t y[NX];
+  long checked = 0;
+  for (size_t si = 0; si < sizeof scales / sizeof *scales; si++)
+    for (int sg = 0; sg < 2; sg++) {
+      float s = scales[si];
+      int32_t z = sg ? -3 : 131, lo = sg ? -128 : 0, hi = sg ? 127 : 255;
+      int64_t n = 0;
+      for (int k = -400; k <= 400 && n + 16 < NX; k++) {
+        float h = ((float)k + 0.5f) * s;
+        x[n++] = h;
+        float up = h, dn = h;
+        for (int u = 0; u < 4; u++) {
+          up = nextafterf(up, INFINITY), dn = nextafterf(dn, -INFINITY);
+          x[n++] = up, x[n++] = dn;
+        }
+        x[n++] = (float)k * s;
+      }
+      static const float special[] = {NAN, INFINITY, -INFINITY, 3.0e38f, -3.0e38f, 1e-45f, -1e-45f, 0.0f};
+      for (size_t i = 0; i < sizeof special / sizeof *special; i++) x[n++] = special[i];
+      while (n % 16) x[n++] = (float)rnd() / 65536.0f * s;
+      qrt_quantize_f32(x, y, sg ? QRT_S8 : QRT_U8, &s, &z, 1, 1, n);
+      for (int64_t i = 0; i < n; i++) {
+        uint8_t want = (uint8_t)(uint32_t)q_code(x[i], s, z, lo, hi);
+        if (y[i] != want)
+          fail_msg("scale %a zp %d x %a: code %u, division gives %u", (double)s, z, (double)x[i], y[i], want);
+        checked++;
+      }
+    }
+  assert_true(checked > 100000);
+}
+
 static void test_quant_mt(void **state) {
   (void)state;
   enum { N = 160000 };
@@ -917,7 +990,9 @@ int main(void) {
       cmocka_unit_test(test_reduce),        cmocka_unit_test(test_reduce_nan_order),
       cmocka_unit_test(test_softmax),       cmocka_unit_test(test_layernorm),
       cmocka_unit_test(test_quantize),      cmocka_unit_test(test_dequantize),
-      cmocka_unit_test(test_quant_mt),      cmocka_unit_test(test_requantize),
+      cmocka_unit_test(test_quant_mt),      cmocka_unit_test(test_quantize_halves),
+      cmocka_unit_test(test_maxpool_wide),
+      cmocka_unit_test(test_requantize),
       cmocka_unit_test(test_qadd_qmul),     cmocka_unit_test(test_pool2d),
       cmocka_unit_test(test_pool_coverage), cmocka_unit_test(test_pool_nested),
       cmocka_unit_test(test_pool_parallel),

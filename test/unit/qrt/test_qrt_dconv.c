@@ -1,6 +1,8 @@
-/* Test of the direct convolutions on whichever path this build compiled:
- * depthwise (runtime/qrt_dwconv.c, qrt_dwconv_q8) and few channels per
- * group (runtime/qrt_dconv.c, qrt_conv_direct_q8, on depthwise shapes too):
+/* Test of the convolutions on whichever path this build compiled: the
+ * direct ones, depthwise (runtime/qrt_dwconv.c, qrt_dwconv_q8) and few
+ * channels per group (runtime/qrt_dconv.c, qrt_conv_direct_q8, on depthwise
+ * shapes too), and the GEMM one (runtime/qrt_conv.c, qrt_conv_q8: padded
+ * copies, column phases, panel packing) on the same shapes:
  * random shapes, groups, strides, dilations and paddings (small images
  * under large kernels, where the VNNI kernels skip padding rows; KW 1 to 9
  * across the four-tap groups and column phases; rows not a multiple of 16;
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "qrt_conv.h"
+#include "qrt_gemm.h"
 #include "qrt_test_util.h"
 
 #define SENT 0xA5
@@ -25,7 +28,7 @@ static long checks, failures;
 
 typedef struct dw_case {
   qrt_conv c;
-  int direct; /* qrt_conv_direct_q8, else qrt_dwconv_q8 */
+  int direct; /* 0 qrt_dwconv_q8, 1 qrt_conv_direct_q8, 2 qrt_conv_q8 (through the GEMM) */
   int64_t PB, PR; /* bottom and right padding (implied in qrt_conv by OH, OW) */
 } dw_case;
 
@@ -35,7 +38,7 @@ static void report(const dw_case *d, const char *what, int64_t at, int64_t got, 
     fprintf(stderr,
             "FAIL %s %s: N=%lld C=%lld M=%lld group=%lld H=%lld W=%lld K=%lldx%lld S=%lld,%lld D=%lld,%lld "
             "pad=%lld,%lld xor=%d rq=%s lut=%s at %lld: got %lld want %lld\n",
-            d->direct ? "direct" : "depthwise", what, (long long)c->N, (long long)c->C, (long long)c->M,
+            d->direct == 2 ? "gemm" : d->direct ? "direct" : "depthwise", what, (long long)c->N, (long long)c->C, (long long)c->M,
             (long long)c->group, (long long)c->H, (long long)c->W, (long long)c->KH,
             (long long)c->KW, (long long)c->SH, (long long)c->SW, (long long)c->DH, (long long)c->DW,
             (long long)c->PT, (long long)c->PL, c->x_xor, c->rq ? (c->rq->per_channel ? "per-channel" : "per-tensor")
@@ -99,13 +102,22 @@ static void run_case(dw_case *d, int rq_mode, int with_lut, qrt_pool *pool3) {
   uint8_t *ybuf = xmalloc(ybytes + 2 * GUARD), *scratch = xmalloc(qrt_conv_scratch_bytes(c));
   c->scratch = scratch;
   void *wpacked = NULL;
-  if (d->direct) {
+  if (d->direct == 1) {
     wpacked = xmalloc(qrt_conv_direct_packed_bytes(c));
     qrt_conv_direct_pack(c, w, wpacked);
+  } else if (d->direct == 2) { /* qrt_pack_a per group, 64-byte aligned groups */
+    int64_t Mg = c->M / c->group, K = c->C / c->group * c->KH * c->KW;
+    c->w_group_bytes = ((int64_t)qrt_pack_a_size(Mg, K) + 63) / 64 * 64;
+    wpacked = xmalloc(c->w_group_bytes * c->group);
+    for (int64_t g = 0; g < c->group; g++)
+      qrt_pack_a(w + g * Mg * K, Mg, K, (uint8_t *)wpacked + g * c->w_group_bytes);
+    c->w = wpacked;
   }
   for (int run = 0; run < 2; run++) {
     memset(ybuf, SENT, (size_t)(ybytes + 2 * GUARD));
-    if (d->direct)
+    if (d->direct == 2)
+      qrt_conv_q8(c, x, ybuf + GUARD, run ? pool3 : NULL);
+    else if (d->direct)
       qrt_conv_direct_q8(c, wpacked, x, ybuf + GUARD, run ? pool3 : NULL);
     else
       qrt_dwconv_q8(c, w, x, ybuf + GUARD, run ? pool3 : NULL);
@@ -136,8 +148,8 @@ static void run_case(dw_case *d, int rq_mode, int with_lut, qrt_pool *pool3) {
 }
 
 /* A random case; small images under large kernels are common on purpose.
- * direct: groups of 1-6 input and 1-40 output channels (a third of them
- * depthwise shapes), else depthwise. */
+ * direct (1, or 2 for the GEMM): groups of 1-6 input and 1-40 output
+ * channels (a third of them depthwise shapes), else depthwise. */
 static int make_case(dw_case *d, int direct) {
   qrt_conv *c = &d->c;
   memset(d, 0, sizeof *d);
@@ -180,11 +192,11 @@ int main(void) {
     return 1;
   }
   int cases = 0;
-  while (cases < 3000) {
+  while (cases < 4500) {
     dw_case d;
-    if (!make_case(&d, cases % 2)) continue;
-    int mode = cases / 2 % 3; /* int32, per tensor, per channel */
-    run_case(&d, mode, mode && cases / 6 % 2, pool3);
+    if (!make_case(&d, cases % 3)) continue;
+    int mode = cases / 3 % 3; /* int32, per tensor, per channel */
+    run_case(&d, mode, mode && cases / 9 % 2, pool3);
     cases++;
   }
   /* the dev models' shapes: ppocr_cls's depthwise 5x5 on 2 and 3 rows of
@@ -206,13 +218,13 @@ int main(void) {
       c->OH = (c->H + 2 * c->PT - c->KH) / c->SH + 1, c->OW = (c->W + 2 * c->PL - c->KW) / c->SW + 1;
       c->pad = (uint8_t)rnd();
       c->x_xor = mode == 1 ? 0x80 : 0;
-      for (d.direct = dev[i][9]; d.direct < 2; d.direct++) {
+      for (d.direct = dev[i][9]; d.direct < 3; d.direct++) {
         run_case(&d, mode, mode == 2, pool3);
         cases++;
       }
     }
   qrt_pool_destroy(pool3);
-  printf("qrt_dwconv/qrt_conv_direct path %s: %d cases (random shapes, groups, strides, dilations, paddings; u8/s8; "
+  printf("qrt_dwconv/qrt_conv_direct/qrt_conv_q8 path %s: %d cases (random shapes, groups, strides, dilations, paddings; u8/s8; "
          "int32, per-tensor, per-channel, byte table; 1 and 3 threads): %ld values checked, %ld mismatches\n",
          QRT_PATH_NAME, cases, checks, failures);
   return failures ? 1 : 0;
