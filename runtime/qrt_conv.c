@@ -142,6 +142,7 @@ typedef struct conv_job {
   uint8_t *y;
   int64_t PH, PW;   /* plane size of x */
   int64_t ph;       /* column phases of x's rows (qrt_conv.h): SW for strided convolutions, else 1 */
+  int contig;       /* output pixel p reads its taps at offset p (stride 1, rows as wide as the output) */
   int64_t K, Kp, Mg, Cg, P, nb, tiles_per_img;
   int32_t koff[QRT_CONV_KOFF]; /* tap k's byte offset from a pixel's first input */
 } conv_job;
@@ -167,7 +168,10 @@ static void pack_panel(const conv_job *j, const uint8_t *x, int64_t p0, int64_t 
      * for narrow images; single pixels at larger strides) */
     int64_t run_q[17], run_off[16], nrun = 0;
     int64_t oh = (p0 + q0) / c->OW, ow = (p0 + q0) % c->OW, prev = 0;
-    for (int64_t q = 0; q < cnt; q++) {
+    if (j->contig) { /* pixel p's taps at offset p: one run (1x1 convolutions) */
+      run_q[0] = 0, run_off[0] = p0 + q0, nrun = 1;
+    }
+    for (int64_t q = 0; q < cnt && !j->contig; q++) {
       /* with column phases, output column ow reads phase-local column ow */
       int64_t off = oh * c->SH * j->PW + (j->ph > 1 ? ow : ow * c->SW);
       if (q == 0 || off != prev + 1) run_q[nrun] = q, run_off[nrun++] = off;
@@ -270,6 +274,7 @@ void qrt_conv_q8(const qrt_conv *c, const void *x, void *y, qrt_pool *pool) {
   /* A strided convolution reads a phase-split copy (as the depthwise kernel
    * does), so the taps of consecutive outputs are consecutive bytes again. */
   j.ph = c->SW > 1 ? c->SW : 1;
+  j.contig = c->SH == 1 && c->SW == 1 && j.PW == c->OW;
   if (c->x_slack && j.ph == 1 && c->PT == 0 && c->PL == 0 && j.PH == c->H && j.PW == c->W &&
       (c->x_xor ^ QRT_PANEL_XOR) == 0) {
     j.x = x;

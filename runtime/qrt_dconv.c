@@ -103,6 +103,7 @@ static void dconv_rows(const dconv_job *j, const int32_t *wd, int64_t img, int64
   const int64_t g = m0 / j->Mg, OW = c->OW, P = c->OH * OW, KH = c->KH;
   const qrt_requant *rq = c->rq;
   const size_t eb = qrt_conv_out_bytes(rq);
+  const ep512 e = ep512_make(rq);
   const uint8_t *planes = j->x + (img * c->C + g * j->Cg) * j->PH * j->PW;
   const int32_t *rs = wd + j->Cg * KH * qrt_dc_phases(c) * 2 * QRT_DC_MC; /* nq = 2 */
   uint8_t *yb = j->y + (img * c->M + m0) * P * (int64_t)eb;
@@ -138,8 +139,7 @@ static void dconv_rows(const dconv_job *j, const int32_t *wd, int64_t img, int64
         int64_t m = m0 + i, pc = rq->per_channel ? m : 0;
         shift512 sh = shift512_make(_mm512_set1_epi32(rq->shift[pc]));
         __m512i a = rq->bias ? _mm512_add_epi32(acc[i], _mm512_set1_epi32(rq->bias[m])) : acc[i];
-        __m512i r = requant16(a, _mm512_set1_epi32(rq->m0[pc]), &sh, _mm512_set1_epi64(rq->zp),
-                              _mm512_set1_epi64(rq->lo), _mm512_set1_epi64(rq->hi));
+        __m512i r = requant16(a, _mm512_set1_epi32(rq->m0[pc]), &sh, &e);
         _mm512_mask_cvtepi32_storeu_epi8(yb + i * P + at, k, r);
       }
     }

@@ -201,7 +201,7 @@ static void dw_channel_vnni(const dw_job *j, int64_t img, int64_t ch) {
       if (!rq) {
         _mm512_mask_storeu_epi32((int32_t *)(void *)yb + at, k, acc);
       } else {
-        __m512i r = requant16(_mm512_add_epi32(acc, bias), e.m0, &e.sh, e.zp, e.lo, e.hi);
+        __m512i r = requant16(_mm512_add_epi32(acc, bias), e.m0, &e.sh, &e);
         _mm512_mask_cvtepi32_storeu_epi8(yb + at, k, r);
       }
     }

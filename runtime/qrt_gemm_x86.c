@@ -226,12 +226,12 @@ static void amx_store_buf(const ep512 *e, const int32_t *buf, int64_t r, int64_t
   __m512i bias = rq->bias ? _mm512_maskz_loadu_epi32(k, rq->bias + col) : _mm512_setzero_si512(), m0 = e->m0;
   shift512 sh = e->sh;
   if (rq->per_channel) {
-    sh = shift512_make(_mm512_mask_loadu_epi32(_mm512_set1_epi32(1), k, rq->shift + col));
+    sh = shift512_make(_mm512_mask_loadu_epi32(_mm512_set1_epi32(32), k, rq->shift + col));
     m0 = _mm512_maskz_loadu_epi32(k, rq->m0 + col);
   }
   for (int64_t i = 0; i < r; i++) {
     __m512i acc = _mm512_add_epi32(_mm512_loadu_si512(buf + i * 16), bias);
-    _mm512_mask_cvtepi32_storeu_epi8((uint8_t *)C + (row + i) * ldc + col, k, requant16(acc, m0, &sh, e->zp, e->lo, e->hi));
+    _mm512_mask_cvtepi32_storeu_epi8((uint8_t *)C + (row + i) * ldc + col, k, requant16(acc, m0, &sh, e));
   }
 }
 
@@ -429,14 +429,48 @@ void qrt_gemm_u8s8_simd(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64
 #define B_STORE(i)                                                                                                     \
   do {                                                                                                                 \
     if (i < mr) {                                                                                                      \
-      store_row(e, c##i##0, colmask(ncols), row0 + i, col0, C, ldc);                                                   \
-      if (NR > 1) store_row(e, c##i##1, colmask(ncols - 16), row0 + i, col0 + 16, C, ldc);                             \
-      if (NR > 2) store_row(e, c##i##2, colmask(ncols - 32), row0 + i, col0 + 32, C, ldc);                             \
+      store_row_ep(e, &re[i], c##i##0, colmask(ncols), row0 + i, col0, C, ldc);                                        \
+      if (NR > 1) store_row_ep(e, &re[i], c##i##1, colmask(ncols - 16), row0 + i, col0 + 16, C, ldc);                  \
+      if (NR > 2) store_row_ep(e, &re[i], c##i##2, colmask(ncols - 32), row0 + i, col0 + 32, C, ldc);                  \
     }                                                                                                                  \
   } while (0)
 
+/* Form B's epilogue constants per row (channel = row), made once per block
+ * of BMR rows rather than per 16-column store: the shift vectors cost as
+ * much as the requantization. */
+typedef struct row_ep {
+  __m512i m0, bias;
+  shift512 sh;
+} row_ep;
+
+static void row_ep_make(const ep512 *e, int64_t r0, int64_t mr, row_ep *re) {
+  const qrt_requant *rq = e->rq;
+  if (!rq) return;
+  for (int64_t i = 0; i < mr; i++) {
+    int64_t m = r0 + i;
+    re[i].bias = rq->bias ? _mm512_set1_epi32(rq->bias[m]) : _mm512_setzero_si512();
+    if (rq->per_channel) {
+      re[i].m0 = _mm512_set1_epi32(rq->m0[m]);
+      re[i].sh = shift512_make(_mm512_set1_epi32(rq->shift[m]));
+    } else {
+      re[i].m0 = e->m0;
+      re[i].sh = e->sh;
+    }
+  }
+}
+
+QRT_INLINE void store_row_ep(const ep512 *e, const row_ep *re, __m512i acc, __mmask16 k, int64_t m, int64_t col,
+                             void *C, int64_t ldc) {
+  if (!e->rq) {
+    _mm512_mask_storeu_epi32((int32_t *)C + m * ldc + col, k, acc);
+    return;
+  }
+  __m512i r = requant16(_mm512_add_epi32(acc, re->bias), re->m0, &re->sh, e);
+  _mm512_mask_cvtepi32_storeu_epi8((uint8_t *)C + m * ldc + col, k, r);
+}
+
 QRT_INLINE void kb_avx512(int NR, int64_t mr, int64_t Kp, const int8_t *W, const uint8_t *P, int64_t ps, const ep512 *e,
-                          int64_t row0, int64_t col0, int64_t ncols, void *C, int64_t ldc) {
+                          const row_ep *re, int64_t row0, int64_t col0, int64_t ncols, void *C, int64_t ldc) {
   const uint8_t *p0 = P, *p1 = P + (NR > 1 ? 1 : 0) * ps, *p2 = P + (NR > 2 ? 2 : 0) * ps;
   __m512i c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32, c40, c41, c42, c50, c51, c52, c60, c61, c62, c70,
       c71, c72;
@@ -467,8 +501,8 @@ QRT_INLINE void kb_avx512(int NR, int64_t mr, int64_t Kp, const int8_t *W, const
 
 #define B_KERNEL(NR)                                                                                                   \
   static void kb_avx512_##NR(int64_t mr, int64_t Kp, const int8_t *W, const uint8_t *P, int64_t ps, const ep512 *e,    \
-                             int64_t row0, int64_t col0, int64_t ncols, void *C, int64_t ldc) {                        \
-    kb_avx512(NR, mr, Kp, W, P, ps, e, row0, col0, ncols, C, ldc);                                                     \
+                             const row_ep *re, int64_t row0, int64_t col0, int64_t ncols, void *C, int64_t ldc) {      \
+    kb_avx512(NR, mr, Kp, W, P, ps, e, re, row0, col0, ncols, C, ldc);                                                 \
   }
 B_KERNEL(3)
 B_KERNEL(2)
@@ -484,15 +518,17 @@ void qrt_gemm_s8u8_simd(int64_t M, int64_t N, int64_t K, const void *Apacked, co
   for (int64_t r0 = 0; r0 < M; r0 += BMR) {
     int64_t mr = M - r0 < BMR ? M - r0 : BMR;
     const int8_t *W = Ap + r0 * Kp;
+    row_ep re[BMR];
+    row_ep_make(&e, r0, mr, re);
     for (int64_t c0 = 0; c0 < N; c0 += 48) {
       int64_t nc = N - c0 < 48 ? N - c0 : 48;
       const uint8_t *P = panel + (c0 / 16) * ps;
       if (nc > 32)
-        kb_avx512_3(mr, Kp, W, P, ps, &e, r0, c0, nc, C, ldc);
+        kb_avx512_3(mr, Kp, W, P, ps, &e, re, r0, c0, nc, C, ldc);
       else if (nc > 16)
-        kb_avx512_2(mr, Kp, W, P, ps, &e, r0, c0, nc, C, ldc);
+        kb_avx512_2(mr, Kp, W, P, ps, &e, re, r0, c0, nc, C, ldc);
       else
-        kb_avx512_1(mr, Kp, W, P, ps, &e, r0, c0, nc, C, ldc);
+        kb_avx512_1(mr, Kp, W, P, ps, &e, re, r0, c0, nc, C, ldc);
     }
   }
 }
