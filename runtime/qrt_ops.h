@@ -130,6 +130,15 @@ void qrt_quantize_f32_mt(qrt_pool *pool, const float *x, void *y, qrt_elem out_e
 void qrt_dequantize_mt(qrt_pool *pool, const void *x, qrt_elem in_elem, float *y, const float *scale, const int32_t *zp,
                        int64_t outer, int64_t ch, int64_t inner);
 
+/* Channel gating of codes, DequantizeLinear -> Mul -> QuantizeLinear in one
+ * pass (what squeeze-and-excitation blocks do): for rows r < rows of n
+ * elements, y = Q(DQ(x) * g[r]) with the interpreter's float operations:
+ * f = (float)(x - zx) * sx (DequantizeLinear), f * g[r] (Mul), then
+ * QuantizeLinear with (sy, zy) as qrt_quantize_f32. x and y are 8-bit codes
+ * (xe, ye: QRT_U8 or QRT_S8); rows split over the pool. */
+void qrt_dq_mul_q_mt(qrt_pool *pool, const void *x, qrt_elem xe, float sx, int32_t zx, const float *g, void *y,
+                     qrt_elem ye, float sy, int32_t zy, int64_t rows, int64_t n);
+
 /* ---- the quench integer ops (k_qint.c) ----
  * quench.Requantize over [outer][ch][inner] (in: i32, u8 or s8; out: u8 or
  * s8): acc = sat32(x - x_zp + bias[c]); y = clamp(y_zp + rshift(acc * m0[c],

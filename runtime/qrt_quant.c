@@ -191,6 +191,46 @@ void qrt_requantize(const qrt_requant_params *p, const void *x, qrt_elem in_elem
     }
 }
 
+/* ---- DequantizeLinear -> Mul -> QuantizeLinear ------------------------------------------ */
+
+typedef struct gate_job {
+  const uint8_t *x;
+  qrt_elem xe, ye;
+  float sx, sy;
+  int32_t zx, zy;
+  const float *g;
+  uint8_t *y;
+  int64_t n;
+} gate_job;
+
+/* Rows [b, e): each dequantized and gated into a float block on the stack
+ * (in L1), then quantized by quant_run, the QuantizeLinear kernel. */
+static void gate_rows(void *ctx, int64_t b, int64_t e) {
+  const gate_job *j = ctx;
+  int32_t lo = j->ye == QRT_S8 ? -128 : 0, hi = j->ye == QRT_S8 ? 127 : 255;
+  float f[1024];
+  for (int64_t r = b; r < e; r++) {
+    const uint8_t *x = j->x + r * j->n;
+    uint8_t *y = j->y + r * j->n;
+    float g = j->g[r];
+    for (int64_t i0 = 0; i0 < j->n; i0 += 1024) {
+      int64_t m = j->n - i0 < 1024 ? j->n - i0 : 1024;
+      if (j->xe == QRT_S8)
+        dequant_s8((const int8_t *)x + i0, f, m, j->sx, j->zx);
+      else
+        dequant_u8(x + i0, f, m, j->sx, j->zx);
+      for (int64_t i = 0; i < m; i++) f[i] = f[i] * g;
+      quant_run(f, y + i0, m, j->sy, j->zy, lo, hi);
+    }
+  }
+}
+
+void qrt_dq_mul_q_mt(qrt_pool *pool, const void *x, qrt_elem xe, float sx, int32_t zx, const float *g, void *y,
+                     qrt_elem ye, float sy, int32_t zy, int64_t rows, int64_t n) {
+  gate_job j = {x, xe, ye, sx, sy, zx, zy, g, y, n};
+  qrt_parallel_for(pool, rows, n >= 8192 ? 1 : 8192 / (n > 0 ? n : 1), gate_rows, &j);
+}
+
 /* ---- the pool-taking variants ------------------------------------------------------ */
 
 /* Splits the [outer][ch][inner] view into sub-views that the serial kernel

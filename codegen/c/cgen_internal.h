@@ -107,5 +107,25 @@ int64_t cg_numel(const IrValue *v);
 /* The runtime's element code ("QRT_F32", ...), or NULL for a type it lacks. */
 const char *cg_qrt_elem(IrElem e);
 int64_t cg_bytes(const IrValue *v);
+/* An operand's storage (a constant into the blob; else it must exist, and
+ * its life is extended to this step), a new arena buffer for a result, and
+ * a float as a C literal that reads back exactly (b: 40 bytes). */
+bool cg_operand(Cg *cg, const IrOp *op, const IrValue *v);
+void cg_result(Cg *cg, const IrValue *v);
+const char *cg_flit(float v, char *b);
+/* A GlobalAveragePool that reads the 8-bit codes behind its
+ * DequantizeLinear input instead of the floats (qrt_dq_global_avg). */
+bool cg_dq_gap_ok(Cg *cg, const IrOp *gap);
+/* A per-tensor quantization op: constant scalar scale (f32) and zero point,
+ * no blocks. */
+bool cg_per_tensor_q(const IrOp *op);
+
+/* ---- cgen_gate.c ---- */
+/* dq feeds a channel gate (DequantizeLinear -> Mul -> QuantizeLinear,
+ * emitted at the Mul): emit nothing for it now. */
+bool cg_gate_defers(Cg *cg, const IrOp *dq);
+/* The Mul of such a gate: emits the fused pass (*handled) and skips its
+ * QuantizeLinear. False after a reported error. */
+bool cg_try_gate_mul(Cg *cg, const IrOp *mul, bool *handled);
 
 #endif

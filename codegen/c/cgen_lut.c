@@ -49,8 +49,7 @@ static bool is_move(IrOpKind k) {
   return is_alias(k) || k == IR_OP_TRANSPOSE || k == IR_OP_SLICE || k == IR_OP_EXPAND;
 }
 
-/* A per-tensor quantization op's constant scale and zero point. */
-static bool per_tensor_q(const IrOp *op) {
+bool cg_per_tensor_q(const IrOp *op) {
   const IrConst *s = cg_const_of(ir_op_operand(op, 1));
   const IrValue *z = op->noperands > 2 ? ir_op_operand(op, 2) : NULL;
   const IrConst *zc = z ? cg_const_of(z) : NULL;
@@ -102,7 +101,7 @@ static void find_chain(const IrOp *dq, Chain *ch) {
   while (ch->n < MAX_CHAIN && ir_value_num_uses(v) == 1) {
     const IrOp *u = v->uses->user;
     if (u->nresults != 1 || !ir_type_is_static(u->results[0]->type) || u->results[0]->type->elem != IR_ELEM_F32) {
-      if (u->kind == IR_OP_QUANTIZE_LINEAR && per_tensor_q(u) && v->uses->index == 0 &&
+      if (u->kind == IR_OP_QUANTIZE_LINEAR && cg_per_tensor_q(u) && v->uses->index == 0 &&
           (u->results[0]->type->elem == IR_ELEM_U8 || u->results[0]->type->elem == IR_ELEM_I8))
         ch->ops[ch->n++] = u, v = u->results[0];
       break;
@@ -212,7 +211,7 @@ static bool plan(Cg *cg, const IrOp *dq, Chain *ch, void **table, int *ebytes, b
   IrElem xe = x->type->elem;
   /* The chain starts at a per-tensor DequantizeLinear of 8-bit codes, or at
    * a Cast of bytes (bool, u8, i8) to f32 (one-hot encodings). */
-  bool start = dq->kind == IR_OP_DEQUANTIZE_LINEAR ? (xe == IR_ELEM_U8 || xe == IR_ELEM_I8) && per_tensor_q(dq)
+  bool start = dq->kind == IR_OP_DEQUANTIZE_LINEAR ? (xe == IR_ELEM_U8 || xe == IR_ELEM_I8) && cg_per_tensor_q(dq)
                                                    : dq->kind == IR_OP_CAST &&
                                                          (xe == IR_ELEM_BOOL || xe == IR_ELEM_U8 || xe == IR_ELEM_I8);
   if (!start || cg_const_of(x) || dq->results[0]->type->elem != IR_ELEM_F32 || !ir_type_is_static(x->type))

@@ -77,6 +77,9 @@ static void result(Cg *cg, const IrValue *v) {
 
 static const char *P(Cg *cg, const IrValue *v, char *b) { return cg_ptr(cg, v, b, 64); }
 
+bool cg_operand(Cg *cg, const IrOp *op, const IrValue *v) { return operand(cg, op, v); }
+void cg_result(Cg *cg, const IrValue *v) { result(cg, v); }
+
 /* v as a C float literal that reads back exactly: "0.5f", "2.0f",
  * "INFINITY" (the generated file includes <math.h>). */
 static const char *flit(float v, char *b) {
@@ -87,6 +90,8 @@ static const char *flit(float v, char *b) {
   snprintf(b + n, (size_t)(40 - n), "f");
   return b;
 }
+
+const char *cg_flit(float v, char *b) { return flit(v, b); }
 
 static void comment(Cg *cg, const IrOp *op) {
   const IrValue *r = op->results[0];
@@ -390,9 +395,11 @@ static bool emit_cast(Cg *cg, const IrOp *op) {
  * averaged straight from the codes (qrt_dq_global_avg: exact partial sums,
  * so the vectorized order equals the interpreter's). False: not that
  * pattern (nothing emitted). */
-static bool emit_dq_gap(Cg *cg, const IrOp *op, int32_t xr, const int64_t *xd) {
-  const IrValue *x = ir_op_operand(op, 0), *y = op->results[0];
-  if (x->kind != IR_VALUE_RESULT || x->def->kind != IR_OP_DEQUANTIZE_LINEAR || xr < 3) return false;
+bool cg_dq_gap_ok(Cg *cg, const IrOp *op) {
+  const IrValue *x = ir_op_operand(op, 0);
+  if (op->kind != IR_OP_GLOBAL_AVERAGE_POOL || x->kind != IR_VALUE_RESULT || x->def->kind != IR_OP_DEQUANTIZE_LINEAR ||
+      x->type->rank < 3 || x->type->elem != IR_ELEM_F32)
+    return false;
   const IrOp *dq = x->def;
   const IrValue *q = ir_op_operand(dq, 0), *zv = dq->noperands > 2 ? ir_op_operand(dq, 2) : NULL;
   const IrConst *sc = cg_const_of(ir_op_operand(dq, 1)), *zc = zv ? cg_const_of(zv) : NULL;
@@ -402,8 +409,22 @@ static bool emit_dq_gap(Cg *cg, const IrOp *op, int32_t xr, const int64_t *xd) {
       qv->loc == CG_LOC_NONE || cg_const_of(q))
     return false;
   int64_t hw = 1;
+  for (int32_t i = 2; i < x->type->rank; i++) {
+    int64_t d = x->type->dims[i].size;
+    if (d < 0) return false;
+    hw *= d;
+  }
+  return hw <= ((int64_t)1 << 20);
+}
+
+static bool emit_dq_gap(Cg *cg, const IrOp *op, int32_t xr, const int64_t *xd) {
+  const IrValue *x = ir_op_operand(op, 0), *y = op->results[0];
+  if (!cg_dq_gap_ok(cg, op)) return false;
+  const IrOp *dq = x->def;
+  const IrValue *q = ir_op_operand(dq, 0), *zv = dq->noperands > 2 ? ir_op_operand(dq, 2) : NULL;
+  const IrConst *sc = cg_const_of(ir_op_operand(dq, 1)), *zc = zv ? cg_const_of(zv) : NULL;
+  int64_t hw = 1;
   for (int32_t i = 2; i < xr; i++) hw *= xd[i];
-  if (hw > ((int64_t)1 << 20)) return false;
   float s;
   memcpy(&s, sc->data, 4);
   long long z = zc ? (long long)ir_elem_load_int(zc->type->elem, zc->data, 0) : 0;
@@ -600,7 +621,8 @@ bool cg_emit_op(Cg *cg, const IrOp *op) {
   case IR_OP_DEQUANTIZE_LINEAR: {
     bool handled;
     if (!cg_try_lut(cg, op, &handled)) return false;
-    return handled || emit_qdq(cg, op);
+    if (handled || cg_gate_defers(cg, op)) return true; /* a gate: emitted at its Mul */
+    return emit_qdq(cg, op);
   }
   case IR_OP_QUANTIZE_LINEAR: return emit_qdq(cg, op);
   case IR_OP_TRANSPOSE:
@@ -624,7 +646,11 @@ bool cg_emit_op(Cg *cg, const IrOp *op) {
   case IR_OP_REDUCE_SUM_SQUARE: return emit_reduce(cg, op);
   case IR_OP_ADD:
   case IR_OP_SUB:
-  case IR_OP_MUL:
+  case IR_OP_MUL: {
+    bool handled;
+    if (!cg_try_gate_mul(cg, op, &handled)) return false;
+    return handled || emit_binary(cg, op);
+  }
   case IR_OP_DIV:
   case IR_OP_MAX:
   case IR_OP_MIN:

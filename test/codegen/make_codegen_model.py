@@ -9,13 +9,17 @@ covers them (test/lit/codegen/compile-coverage.test):
       -> Conv 1x1 group 2 (grouped GEMM conv)  ---------------+
       -> MaxPool 2x2 / AveragePool 3x3 pad 1 (both kept)      |
       -> Add(pool, conv) (quench.QAdd, residual) <------------+
-      -> GlobalAveragePool -> Conv 1x1 -> HardSigmoid -> Mul (SE scale)
-      -> Transpose / Reshape -> MatMul + bias (Gemm path) -> Sigmoid
+      -> GlobalAveragePool -> Conv 1x1 -> HardSigmoid -> Mul (SE scale,
+         quantized for the next Conv: the fused channel gate)
+      -> Conv 1x1 -> Transpose / Reshape -> MatMul + bias (Gemm path) -> Sigmoid
       -> Concat with a second MatMul branch -> Softmax -> y [1, 20]
 
 Weights are seeded Gaussians scaled 1/sqrt(fan-in). Writes DIR/model.onnx and
 N calibration/evaluation inputs DIR/test_data_set_K/input_0.pb (seeded).
-Usage: /usr/bin/python3 test/codegen/make_codegen_model.py DIR [--sets N]
+--gate-shared also returns ReduceMax of the residual sum (a float op) as a
+second output, so its dequantized floats are needed and the gate must not
+be fused.
+Usage: /usr/bin/python3 test/codegen/make_codegen_model.py DIR [--sets N] [--gate-shared]
 Needs Debian's python3-onnx and python3-numpy. Deterministic.
 """
 import argparse
@@ -30,6 +34,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dir")
     ap.add_argument("--sets", type=int, default=3)
+    ap.add_argument("--gate-shared", action="store_true")
     a = ap.parse_args()
     rng = np.random.default_rng(6)
     inits, nodes = [], []
@@ -62,7 +67,8 @@ def main():
     se = node("Conv", [gap, w("wse", 8, 8, 1, 1), b("bse", 8)], "se_conv", kernel_shape=[1, 1])
     hsig = node("HardSigmoid", [se], "se_gate", alpha=0.2, beta=0.5)
     mul = node("Mul", [add, hsig], "se_scale")
-    tr = node("Transpose", [mul], "nhwc", perm=[0, 2, 3, 1])
+    pw = node("Conv", [mul, w("wpw", 8, 8, 1, 1), b("bpw", 8)], "se_pw", kernel_shape=[1, 1])
+    tr = node("Transpose", [pw], "nhwc", perm=[0, 2, 3, 1])
     inits.append(numpy_helper.from_array(np.array([1, 6 * 6 * 8], np.int64), "flat_shape"))
     flat = node("Reshape", [tr, "flat_shape"], "flat")
     m1 = node("MatMul", [flat, w("wfc", 288, 12)], "fc")
@@ -71,9 +77,12 @@ def main():
     m2 = node("MatMul", [flat, w("wfc2", 288, 8)], "fc2")
     cat = node("Concat", [sg, m2], "concat", axis=1)
     node("Softmax", [cat], "y", axis=1)
+    outs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 20])]
+    if a.gate_shared:
+        node("ReduceMax", [add], "residual_max", axes=[2, 3], keepdims=0)
+        outs.append(helper.make_tensor_value_info("residual_max", TensorProto.FLOAT, [1, 8]))
     graph = helper.make_graph(nodes, "codegen_coverage",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 12, 12])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 20])], inits)
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 12, 12])], outs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="make_codegen_model")
     model.ir_version = 8
     onnx.checker.check_model(model)

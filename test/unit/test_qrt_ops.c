@@ -595,6 +595,52 @@ static void test_dequantize(void **state) {
 /* The quant _mt variants give the serial kernels' bytes (which the tests
  * above hold to the interpreter) for 2 and 3 threads, on views big enough to
  * split by elements (per tensor), by outer rows and by channels. */
+/* qrt_dq_mul_q_mt (DequantizeLinear -> Mul by a per-row gate ->
+ * QuantizeLinear in one pass) against the interpreter running the three
+ * ops, for u8/s8 in and out, rows longer than its 1024-float block, gates
+ * of either sign (zero and ties at half steps included), 1 and 3 threads. */
+static void test_dq_mul_q(void **state) {
+  (void)state;
+  enum { C = 6, HW = 1500 };
+  static uint8_t x[C * HW], y[C * HW], y3[C * HW];
+  static float g[C];
+  qrt_pool *p3 = qrt_pool_create(3);
+  for (int xs = 0; xs < 2; xs++)
+    for (int ys = 0; ys < 2; ys++) {
+      for (int i = 0; i < C * HW; i++) x[i] = (uint8_t)rnd();
+      for (int c = 0; c < C; c++) g[c] = c == 0 ? 0.0f : c == 1 ? 1.0f : unif(-2.0f, 2.0f);
+      float sx = 0.0332107842f, sy = 0.0123f;
+      int32_t zx = xs ? -5 : 118, zy = ys ? 3 : 131;
+      uint8_t zxb = (uint8_t)zx, zyb = (uint8_t)zy;
+      qrt_elem xe = xs ? QRT_S8 : QRT_U8, ye = ys ? QRT_S8 : QRT_U8;
+      qrt_dq_mul_q_mt(NULL, x, xe, sx, zx, g, y, ye, sy, zy, C, HW);
+      qrt_dq_mul_q_mt(p3, x, xe, sx, zx, g, y3, ye, sy, zy, C, HW);
+      assert_memory_equal(y, y3, sizeof y);
+      int64_t xd[4] = {1, C, 30, 50}, gd[4] = {1, C, 1, 1};
+      const char *xt = xs ? "i8" : "u8", *yt = ys ? "i8" : "u8";
+      char body[200], sig[200];
+      /* the interpreter one op at a time: DequantizeLinear, Mul, then QuantizeLinear compared */
+      snprintf(sig, sizeof sig, "%%x: tensor<*x%s>, %%s: tensor<*xf32>, %%z: tensor<*x%s>", xt, xt);
+      Tensor *in1[3] = {tens(xs ? IR_ELEM_I8 : IR_ELEM_U8, 4, xd, x), tens(IR_ELEM_F32, 0, NULL, &sx),
+                        tens(xs ? IR_ELEM_I8 : IR_ELEM_U8, 0, NULL, &zxb)};
+      KtRun r1 = kt_run(sig, "%d = DequantizeLinear(%x, %s, %z) : tensor<*xf32>\nreturn %d", in1);
+      if (!r1.ok) fail_msg("%s", r1.err);
+      Tensor *in2[2] = {r1.out[0], tens(IR_ELEM_F32, 4, gd, g)};
+      KtRun r2 = kt_run("%a: tensor<*xf32>, %b: tensor<*xf32>", "%m = Mul(%a, %b) : tensor<*xf32>\nreturn %m", in2);
+      if (!r2.ok) fail_msg("%s", r2.err);
+      snprintf(sig, sizeof sig, "%%x: tensor<*xf32>, %%s: tensor<*xf32>, %%z: tensor<*x%s>", yt);
+      snprintf(body, sizeof body, "%%y = QuantizeLinear(%%x, %%s, %%z) : tensor<*x%s>\nreturn %%y", yt);
+      Tensor *in3[3] = {r2.out[0], tens(IR_ELEM_F32, 0, NULL, &sy), tens(ys ? IR_ELEM_I8 : IR_ELEM_U8, 0, NULL, &zyb)};
+      check_same("DequantizeLinear-Mul-QuantizeLinear", sig, body, in3, 3, y, sizeof y, 1); /* frees in3 */
+      for (int i = 0; i < 3; i++) tensor_free(in1[i]);
+      tensor_free(in2[1]);
+      kt_free(&r1);
+      r2.out[0] = NULL; /* freed as in3[0] */
+      kt_free(&r2);
+    }
+  qrt_pool_destroy(p3);
+}
+
 /* MaxPool of codes on rows wider than one 64-byte chunk (the AVX-512 row
  * kernel works in chunks of output columns), against the interpreter. */
 static void test_maxpool_wide(void **state) {
@@ -991,7 +1037,7 @@ int main(void) {
       cmocka_unit_test(test_softmax),       cmocka_unit_test(test_layernorm),
       cmocka_unit_test(test_quantize),      cmocka_unit_test(test_dequantize),
       cmocka_unit_test(test_quant_mt),      cmocka_unit_test(test_quantize_halves),
-      cmocka_unit_test(test_maxpool_wide),
+      cmocka_unit_test(test_maxpool_wide),  cmocka_unit_test(test_dq_mul_q),
       cmocka_unit_test(test_requantize),
       cmocka_unit_test(test_qadd_qmul),     cmocka_unit_test(test_pool2d),
       cmocka_unit_test(test_pool_coverage), cmocka_unit_test(test_pool_nested),
