@@ -140,12 +140,13 @@ static void dconv_rows(const dconv_job *j, const int32_t *wd, int64_t img, int64
         shift512 sh = shift512_make(_mm512_set1_epi32(rq->shift[pc]));
         __m512i a = rq->bias ? _mm512_add_epi32(acc[i], _mm512_set1_epi32(rq->bias[m])) : acc[i];
         __m512i r = requant16(a, _mm512_set1_epi32(rq->m0[pc]), &sh, &e);
-        _mm512_mask_cvtepi32_storeu_epi8(yb + i * P + at, k, r);
+        store16_u8(yb + i * P + at, k, r);
       }
     }
-    if (rq && c->lut)
-      for (int64_t i = 0; i < mc; i++) qrt_conv_apply_lut(yb + i * P + oh * OW, 1, OW, OW, c->lut);
   }
+  /* the fused table once over the rows done (see qrt_dwconv.c) */
+  if (rq && c->lut)
+    for (int64_t i = 0; i < mc; i++) qrt_conv_apply_lut(yb + i * P + oh0 * OW, 1, (oh1 - oh0) * OW, OW, c->lut);
 }
 #endif
 

@@ -202,11 +202,13 @@ static void dw_channel_vnni(const dw_job *j, int64_t img, int64_t ch) {
         _mm512_mask_storeu_epi32((int32_t *)(void *)yb + at, k, acc);
       } else {
         __m512i r = requant16(_mm512_add_epi32(acc, bias), e.m0, &e.sh, &e);
-        _mm512_mask_cvtepi32_storeu_epi8(yb + at, k, r);
+        store16_u8(yb + at, k, r);
       }
     }
-    if (rq && c->lut) qrt_conv_apply_lut(yb + oh * OW, 1, OW, OW, c->lut);
   }
+  /* the fused table over the whole plane at the end, not per row: loads of
+   * bytes stored a moment before in 16-byte pieces stall store forwarding */
+  if (rq && c->lut) qrt_conv_apply_lut(yb, 1, c->OH * OW, c->OH * OW, c->lut);
 }
 #endif
 

@@ -231,7 +231,7 @@ static void amx_store_buf(const ep512 *e, const int32_t *buf, int64_t r, int64_t
   }
   for (int64_t i = 0; i < r; i++) {
     __m512i acc = _mm512_add_epi32(_mm512_loadu_si512(buf + i * 16), bias);
-    _mm512_mask_cvtepi32_storeu_epi8((uint8_t *)C + (row + i) * ldc + col, k, requant16(acc, m0, &sh, e));
+    store16_u8((uint8_t *)C + (row + i) * ldc + col, k, requant16(acc, m0, &sh, e));
   }
 }
 
@@ -466,7 +466,7 @@ QRT_INLINE void store_row_ep(const ep512 *e, const row_ep *re, __m512i acc, __mm
     return;
   }
   __m512i r = requant16(_mm512_add_epi32(acc, re->bias), re->m0, &re->sh, e);
-  _mm512_mask_cvtepi32_storeu_epi8((uint8_t *)C + m * ldc + col, k, r);
+  store16_u8((uint8_t *)C + m * ldc + col, k, r);
 }
 
 QRT_INLINE void kb_avx512(int NR, int64_t mr, int64_t Kp, const int8_t *W, const uint8_t *P, int64_t ps, const ep512 *e,

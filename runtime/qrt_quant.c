@@ -63,31 +63,50 @@ static inline int32_t q_code(float x, float s, int32_t z, int32_t lo, int32_t hi
  * vectorization of the C form was slower than the division). */
 #define QRT_QHALF_GAP 0x1p-12f
 
+#if defined(QRT_PATH_AVX512VNNI)
+typedef struct q512 {
+  __m512 inv, flo, fhi, half, gap;
+  __m512i vz;
+  float s;
+  int32_t z, lo, hi;
+  int ok; /* the reciprocal is a normal float: the fast path applies */
+} q512;
+
+static inline q512 q512_make(float s, int32_t z, int32_t lo, int32_t hi) {
+  q512 q;
+  const float inv = 1.0f / s;
+  q.ok = inv == inv && fabsf(inv) >= 0x1p-126f && fabsf(inv) <= 0x1.fffffep127f && fabsf(s) >= 0x1p-126f;
+  q.inv = _mm512_set1_ps(inv), q.flo = _mm512_set1_ps((float)(lo - z)), q.fhi = _mm512_set1_ps((float)(hi - z));
+  q.half = _mm512_set1_ps(0.5f), q.gap = _mm512_set1_ps(QRT_QHALF_GAP), q.vz = _mm512_set1_epi32(z);
+  q.s = s, q.z = z, q.lo = lo, q.hi = hi;
+  return q;
+}
+
+/* rne(clamp(v)) of 16 quotients, as q_code: NaN -> 0, then the clamp
+ * (max/min return the second operand on NaN, so the order matters only for
+ * NaN, removed first); *c gets the clamped values. */
+static inline __m512 q512_round(const q512 *q, __m512 v, __m512 *c) {
+  v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), v);
+  *c = _mm512_min_ps(_mm512_max_ps(v, q->flo), q->fhi);
+  return _mm512_roundscale_ps(*c, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+/* The 16 codes of x into y (q->ok). */
+static inline void q512_store(const q512 *q, __m512 x, uint8_t *y) {
+  __m512 c, r = q512_round(q, _mm512_mul_ps(x, q->inv), &c);
+  __m512 d = _mm512_abs_ps(_mm512_sub_ps(_mm512_abs_ps(_mm512_sub_ps(c, r)), q->half));
+  if (_mm512_cmp_ps_mask(d, q->gap, _CMP_LT_OQ)) /* near a half-integer: the division, as q_code */
+    r = q512_round(q, _mm512_div_ps(x, _mm512_set1_ps(q->s)), &c);
+  _mm_storeu_si128((__m128i *)(void *)y, _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(r), q->vz)));
+}
+#endif
+
 static void quant_run(const float *restrict x, uint8_t *restrict y, int64_t n, float s, int32_t z, int32_t lo,
                       int32_t hi) {
   int64_t i0 = 0;
 #if defined(QRT_PATH_AVX512VNNI)
-  const float inv = 1.0f / s;
-  if (inv == inv && fabsf(inv) >= 0x1p-126f && fabsf(inv) <= 0x1.fffffep127f && fabsf(s) >= 0x1p-126f) {
-    const __m512 vinv = _mm512_set1_ps(inv), flo = _mm512_set1_ps((float)(lo - z)),
-                 fhi = _mm512_set1_ps((float)(hi - z)), half = _mm512_set1_ps(0.5f),
-                 gap = _mm512_set1_ps(QRT_QHALF_GAP);
-    const __m512i vz = _mm512_set1_epi32(z);
-    for (; i0 + 16 <= n; i0 += 16) {
-      __m512 v = _mm512_mul_ps(_mm512_loadu_ps(x + i0), vinv);
-      /* NaN -> 0, then clamp (max/min return the second operand on NaN,
-       * so the order matters only for NaN, removed first) */
-      v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), v);
-      __m512 c = _mm512_min_ps(_mm512_max_ps(v, flo), fhi);
-      __m512 r = _mm512_roundscale_ps(c, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-      __m512 d = _mm512_abs_ps(_mm512_sub_ps(_mm512_abs_ps(_mm512_sub_ps(c, r)), half));
-      if (_mm512_cmp_ps_mask(d, gap, _CMP_LT_OQ)) { /* near a half-integer: divide */
-        for (int j = 0; j < 16; j++) y[i0 + j] = (uint8_t)(uint32_t)q_code(x[i0 + j], s, z, lo, hi);
-        continue;
-      }
-      _mm_storeu_si128((__m128i *)(void *)(y + i0), _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(r), vz)));
-    }
-  }
+  const q512 q = q512_make(s, z, lo, hi);
+  for (; q.ok && i0 + 16 <= n; i0 += 16) q512_store(&q, _mm512_loadu_ps(x + i0), y + i0);
 #endif
   for (int64_t i = i0; i < n; i++) y[i] = (uint8_t)(uint32_t)q_code(x[i], s, z, lo, hi);
 }
@@ -203,24 +222,37 @@ typedef struct gate_job {
   int64_t n;
 } gate_job;
 
-/* Rows [b, e): each dequantized and gated into a float block on the stack
- * (in L1), then quantized by quant_run, the QuantizeLinear kernel. */
+/* Rows [b, e): each element dequantized, gated and quantized, the
+ * interpreter's float operations one by one: (float)(x - zx) * sx (exact
+ * conversion, one rounding), * g (one rounding), then quantized as
+ * quant_run does (AVX-512: 16 at a time through q512_store). */
 static void gate_rows(void *ctx, int64_t b, int64_t e) {
   const gate_job *j = ctx;
   int32_t lo = j->ye == QRT_S8 ? -128 : 0, hi = j->ye == QRT_S8 ? 127 : 255;
-  float f[1024];
+  const int sx8 = j->xe == QRT_S8;
+#if defined(QRT_PATH_AVX512VNNI)
+  const q512 q = q512_make(j->sy, j->zy, lo, hi);
+  const __m512i vzx = _mm512_set1_epi32(j->zx);
+  const __m512 vsx = _mm512_set1_ps(j->sx);
+#endif
   for (int64_t r = b; r < e; r++) {
     const uint8_t *x = j->x + r * j->n;
     uint8_t *y = j->y + r * j->n;
-    float g = j->g[r];
-    for (int64_t i0 = 0; i0 < j->n; i0 += 1024) {
-      int64_t m = j->n - i0 < 1024 ? j->n - i0 : 1024;
-      if (j->xe == QRT_S8)
-        dequant_s8((const int8_t *)x + i0, f, m, j->sx, j->zx);
-      else
-        dequant_u8(x + i0, f, m, j->sx, j->zx);
-      for (int64_t i = 0; i < m; i++) f[i] = f[i] * g;
-      quant_run(f, y + i0, m, j->sy, j->zy, lo, hi);
+    const float g = j->g[r];
+    int64_t i = 0;
+#if defined(QRT_PATH_AVX512VNNI)
+    const __m512 vg = _mm512_set1_ps(g);
+    for (; q.ok && i + 16 <= j->n; i += 16) {
+      __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(x + i));
+      __m512i v = sx8 ? _mm512_cvtepi8_epi32(c) : _mm512_cvtepu8_epi32(c);
+      __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(v, vzx)), vsx);
+      q512_store(&q, _mm512_mul_ps(f, vg), y + i);
+    }
+#endif
+    for (; i < j->n; i++) {
+      int32_t v = sx8 ? (int32_t)(int8_t)x[i] : (int32_t)x[i];
+      float f = (float)(v - j->zx) * j->sx;
+      y[i] = (uint8_t)(uint32_t)q_code(f * g, j->sy, j->zy, lo, hi);
     }
   }
 }

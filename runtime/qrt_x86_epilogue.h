@@ -98,6 +98,16 @@ QRT_INLINE ep512 ep512_make(const qrt_requant *rq) {
   return e;
 }
 
+/* The low bytes of 16 int32 lanes to p, lanes in k: the masked narrowing
+ * store costs more uops than the register narrowing and a plain store, and
+ * nearly every store is whole. */
+QRT_INLINE void store16_u8(void *p, __mmask16 k, __m512i r) {
+  if (k == 0xffff)
+    _mm_storeu_si128((__m128i *)p, _mm512_cvtepi32_epi8(r));
+  else
+    _mm512_mask_cvtepi32_storeu_epi8(p, k, r);
+}
+
 /* Stores 16 lanes (mask k) of row m at column col: channel = column. */
 QRT_INLINE void store_cols(const ep512 *e, __m512i acc, __mmask16 k, int64_t m, int64_t col, void *C, int64_t ldc) {
   const qrt_requant *rq = e->rq;
@@ -114,7 +124,7 @@ QRT_INLINE void store_cols(const ep512 *e, __m512i acc, __mmask16 k, int64_t m, 
   } else {
     r = requant16(acc, e->m0, &e->sh, e);
   }
-  _mm512_mask_cvtepi32_storeu_epi8((uint8_t *)C + m * ldc + col, k, r);
+  store16_u8((uint8_t *)C + m * ldc + col, k, r);
 }
 
 QRT_INLINE __mmask16 colmask(int64_t n) { return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1); }
