@@ -261,7 +261,12 @@ static void conv_tiles(void *ctx, int64_t begin, int64_t end) {
     const uint8_t *w = (const uint8_t *)c->w + g * c->w_group_bytes;
     uint8_t *y = j->y + ((img * c->M + g * j->Mg) * j->P + p0) * eb;
     qrt_gemm_s8u8(j->Mg, n, j->K, w, panel, rqp, y, j->P);
-    if (c->lut && rqp) qrt_conv_apply_lut(y, j->Mg, n, j->P, c->lut);
+    if (c->lut && rqp) { /* one call when the tile's rows are contiguous (each call sets the table up) */
+      if (n == j->P)
+        qrt_conv_apply_lut(y, 1, j->Mg * n, 0, c->lut);
+      else
+        qrt_conv_apply_lut(y, j->Mg, n, j->P, c->lut);
+    }
   }
 }
 

@@ -54,8 +54,12 @@ static inline int64_t qrt_conv_scratch_bytes(const qrt_conv *c) {
 void qrt_conv_q8(const qrt_conv *c, const void *x, void *y, qrt_pool *pool);
 
 /* Depthwise (group == C == M): direct, per channel, from the phase-split
- * padded input; w is the raw [C][KH*KW] s8 weights (not packed). */
+ * padded input; w is what qrt_dwconv_pack wrote: the raw [C][KH*KW] s8
+ * weights, then (for KH <= 16 and KW <= 8) per channel and kernel row the
+ * taps as two dwords and their sum, the form the AVX-512 kernel reads. */
 void qrt_dwconv_q8(const qrt_conv *c, const int8_t *w, const void *x, void *y, qrt_pool *pool);
+int64_t qrt_dwconv_weights_bytes(const qrt_conv *c);
+void qrt_dwconv_pack(const qrt_conv *c, const int8_t *w, void *out);
 
 /* Direct (no im2col): w is the weights packed by qrt_conv_direct_pack. Any
  * shape; on AVX-512 VNNI, shapes for which qrt_conv_direct_fits holds run

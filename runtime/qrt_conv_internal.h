@@ -48,6 +48,13 @@ static inline int8_t qrt_dc_weight(const qrt_conv *c, const int32_t *wp, int64_t
   return (int8_t)((const uint8_t *)word)[kw / c->SW % 4];
 }
 
+/* The depthwise weights' packed part (qrt_dwconv_pack): after the raw
+ * bytes, at a 64-byte offset, per channel and kernel row three int32: taps
+ * 0-3 and 4-7 as dwords (zero past KW) and the row's weight sum. */
+#define QRT_DW_PACK_KH 16
+static inline int qrt_dw_packed(const qrt_conv *c) { return c->KH <= QRT_DW_PACK_KH && c->KW <= 8; }
+static inline int64_t qrt_dw_packed_offset(const qrt_conv *c) { return qrt_round_up(c->C * c->KH * c->KW, 64); }
+
 #if defined(QRT_PATH_AVX512VNNI)
 #include "qrt_x86_epilogue.h"
 

@@ -20,6 +20,7 @@
 #define QRT_DW_ROW 2048
 
 #define QRT_DW_MAX_TAPS 64
+#define QRT_DW_ROWS_TOGETHER 4
 
 typedef struct dw_job {
   const qrt_conv *c;
@@ -28,6 +29,12 @@ typedef struct dw_job {
   int64_t PH, PW;
   uint8_t *y;
   int64_t toff[QRT_DW_MAX_TAPS]; /* byte offset of each tap from an output row's first input */
+  /* planes of at most QRT_DW_ROWS_TOGETHER output rows (dw_rows_together):
+   * the padded rows read, each with the kernel row of every output row
+   * reading it (-1: none), and per output row the kernel rows on padding */
+  int64_t np, prow[QRT_DW_PACK_KH * QRT_DW_ROWS_TOGETHER];
+  int kof[QRT_DW_PACK_KH * QRT_DW_ROWS_TOGETHER][QRT_DW_ROWS_TOGETHER];
+  int npad[QRT_DW_ROWS_TOGETHER], padk[QRT_DW_ROWS_TOGETHER][QRT_DW_PACK_KH];
 } dw_job;
 
 static void dw_store(uint8_t *restrict y, const int32_t *restrict acc, int64_t n, int32_t bias, int32_t m0, int32_t sh,
@@ -130,9 +137,84 @@ static void dw_channel(const dw_job *j, int64_t img, int64_t ch) {
 
 #if defined(QRT_PATH_AVX512VNNI)
 /* Kernel rows the fast kernel holds (weights as dwords in registers). */
-#define QRT_DW_FAST_KH 16
+#define QRT_DW_FAST_KH QRT_DW_PACK_KH
 
-static int dw_fast_ok(const qrt_conv *c) { return c->SW == 1 && c->DW == 1 && c->KW <= 8 && c->KH <= QRT_DW_FAST_KH; }
+static int dw_fast_ok(const qrt_conv *c) { return c->SW == 1 && c->DW == 1 && qrt_dw_packed(c); }
+
+/* Stores 16 accumulators of output row oh at column o0 (requantized). */
+QRT_INLINE void dw_store16(const qrt_conv *c, uint8_t *yb, int64_t oh, int64_t o0, __m512i acc, __m512i bias,
+                           __m512i m0, const shift512 *sh, const ep512 *e) {
+  __mmask16 k = colmask(c->OW - o0);
+  int64_t at = oh * c->OW + o0;
+  if (!c->rq)
+    _mm512_mask_storeu_epi32((int32_t *)(void *)yb + at, k, acc);
+  else
+    store16_u8(yb + at, k, requant16(_mm512_add_epi32(acc, bias), m0, sh, e));
+}
+
+/* All output rows of a small plane (at most QRT_DW_ROWS_TOGETHER: ppocr_cls's
+ * 5x5 layers have 2 or 3) together, 16 columns at a time: each input row's
+ * window is loaded and shuffled once and feeds every output row that reads
+ * it (through that row's kernel row), into one accumulator per output row:
+ * fewer loads and shuffles, and independent chains side by side. The row
+ * tables are the job's (dw_rows_plan), the same for every channel. */
+static void dw_rows_together(const dw_job *j, const uint8_t *x, const __m512i *wa, const __m512i *wb,
+                             const int32_t *rsum, __m512i bias, __m512i m0, const shift512 *sh, const ep512 *e,
+                             uint8_t *yb) {
+  const qrt_conv *c = j->c;
+  const int64_t OH = c->OH, KW = c->KW, np = j->np;
+  int32_t corr[QRT_DW_ROWS_TOGETHER] = {0};
+  for (int64_t oh = 0; oh < OH; oh++)
+    for (int t = 0; t < j->npad[oh]; t++) corr[oh] += (int32_t)c->pad * rsum[j->padk[oh][t]];
+  const int64_t *prow = j->prow;
+  const int(*kof)[QRT_DW_ROWS_TOGETHER] = j->kof;
+  const qrt_win win = qrt_win_make();
+  const int two = KW > 4;
+  for (int64_t o0 = 0; o0 < c->OW; o0 += 16) {
+    __m512i a0 = _mm512_set1_epi32(corr[0]), a1 = _mm512_set1_epi32(corr[1]), a2 = _mm512_set1_epi32(corr[2]),
+            a3 = _mm512_set1_epi32(corr[3]);
+    for (int64_t i = 0; i < np; i++) {
+      __m512i s = qrt_win_load(&win, x + prow[i] * j->PW + o0);
+      __m512i va = _mm512_shuffle_epi8(s, win.sha), vb = two ? _mm512_shuffle_epi8(s, win.shb) : va;
+#define DW_ROW_ACC(A, T)                                                                                               \
+  if (kof[i][T] >= 0) {                                                                                                \
+    A = dpbusd(A, va, wa[kof[i][T]]);                                                                                  \
+    if (two) A = dpbusd(A, vb, wb[kof[i][T]]);                                                                         \
+  }
+      DW_ROW_ACC(a0, 0)
+      DW_ROW_ACC(a1, 1)
+      DW_ROW_ACC(a2, 2)
+      DW_ROW_ACC(a3, 3)
+#undef DW_ROW_ACC
+    }
+    dw_store16(c, yb, 0, o0, a0, bias, m0, sh, e);
+    if (OH > 1) dw_store16(c, yb, 1, o0, a1, bias, m0, sh, e);
+    if (OH > 2) dw_store16(c, yb, 2, o0, a2, bias, m0, sh, e);
+    if (OH > 3) dw_store16(c, yb, 3, o0, a3, bias, m0, sh, e);
+  }
+}
+
+/* The row tables of dw_rows_together for this call's geometry. */
+static void dw_rows_plan(dw_job *j) {
+  const qrt_conv *c = j->c;
+  j->np = 0;
+  for (int64_t oh = 0; oh < c->OH; oh++) {
+    j->npad[oh] = 0;
+    for (int64_t kh = 0; kh < c->KH; kh++) {
+      int64_t r = oh * c->SH + kh * c->DH, ih = r - c->PT, i = 0;
+      if (ih < 0 || ih >= c->H) {
+        j->padk[oh][j->npad[oh]++] = (int)kh;
+        continue;
+      }
+      while (i < j->np && j->prow[i] != r) i++;
+      if (i == j->np) {
+        j->prow[j->np++] = r;
+        for (int t = 0; t < QRT_DW_ROWS_TOGETHER; t++) j->kof[i][t] = -1;
+      }
+      j->kof[i][oh] = (int)kh;
+    }
+  }
+}
 
 /* One channel on the VNNI path. For 16 outputs o..o+15 of a row and one
  * kernel row, lane i needs the bytes x[o+i .. o+i+7]: qrt_win gives taps
@@ -141,74 +223,67 @@ static int dw_fast_ok(const qrt_conv *c) { return c->SW == 1 && c->DW == 1 && c-
  * bytes past an output's window: inside the plane, the next one, or the
  * scratch slack (QRT_CONV_SCRATCH_SLACK), and multiplied by zero weights or
  * not stored. */
-static void dw_channel_vnni(const dw_job *j, int64_t img, int64_t ch) {
+static void dw_channel_vnni(const dw_job *j, const ep512 *e, int64_t img, int64_t ch) {
   const qrt_conv *c = j->c;
   const int64_t KH = c->KH, KW = c->KW, PW = j->PW, OW = c->OW, P = c->OH * c->OW;
   const uint8_t *x = j->x + (img * c->C + ch) * j->PH * PW;
-  const int8_t *w = j->w + ch * KH * KW;
   const qrt_requant *rq = c->rq;
   uint8_t *yb = j->y + (img * c->M + ch) * P * (int64_t)qrt_conv_out_bytes(rq);
+  /* the row dwords and sums packed at compile time (qrt_dwconv_pack) */
+  const int32_t *pk = (const int32_t *)(const void *)((const uint8_t *)j->w + qrt_dw_packed_offset(c)) + ch * KH * 3;
   __m512i wa[QRT_DW_FAST_KH], wb[QRT_DW_FAST_KH];
   int32_t rsum[QRT_DW_FAST_KH];
   for (int64_t kh = 0; kh < KH; kh++) {
-    /* the row's taps as two dwords, built in registers (bytes stored one by
-     * one and read back as a dword stall store forwarding) */
-    uint32_t lo = 0, hi = 0;
-    rsum[kh] = 0;
-    for (int64_t kw = 0; kw < KW; kw++) {
-      uint32_t b = (uint8_t)w[kh * KW + kw];
-      if (kw < 4) lo |= b << (8 * kw);
-      else hi |= b << (8 * (kw - 4));
-      rsum[kh] += w[kh * KW + kw];
-    }
-    wa[kh] = _mm512_set1_epi32((int32_t)lo);
-    wb[kh] = _mm512_set1_epi32((int32_t)hi);
+    wa[kh] = _mm512_set1_epi32(pk[kh * 3]);
+    wb[kh] = _mm512_set1_epi32(pk[kh * 3 + 1]);
+    rsum[kh] = pk[kh * 3 + 2];
   }
   const qrt_win win = qrt_win_make();
-  /* this channel's epilogue */
-  ep512 e = ep512_make(rq);
-  __m512i bias = _mm512_setzero_si512();
+  /* this channel's epilogue constants (the rest, e, made once per task) */
+  __m512i bias = _mm512_setzero_si512(), m0 = e->m0;
+  shift512 sh = e->sh;
   if (rq) {
     int64_t ci = rq->per_channel ? ch : 0;
-    e.m0 = _mm512_set1_epi32(rq->m0[ci]);
-    e.sh = shift512_make(_mm512_set1_epi32(rq->shift[ci]));
+    m0 = _mm512_set1_epi32(rq->m0[ci]);
+    sh = shift512_make(_mm512_set1_epi32(rq->shift[ci]));
     if (rq->bias) bias = _mm512_set1_epi32(rq->bias[ch]);
   }
-  for (int64_t oh = 0; oh < c->OH; oh++) {
-    /* the kernel rows on input rows, and the padding rows' sum */
-    int64_t roff[QRT_DW_FAST_KH], nv = 0;
-    int64_t kv[QRT_DW_FAST_KH];
-    int32_t corr = 0;
-    for (int64_t kh = 0; kh < KH; kh++) {
-      int64_t prow = oh * c->SH + kh * c->DH, ih = prow - c->PT;
-      if (ih < 0 || ih >= c->H) {
-        corr += (int32_t)c->pad * rsum[kh];
-      } else {
-        roff[nv] = prow * PW;
-        kv[nv++] = kh;
+  if (c->OH <= QRT_DW_ROWS_TOGETHER) {
+    dw_rows_together(j, x, wa, wb, rsum, bias, m0, &sh, e, yb);
+  } else {
+    for (int64_t oh = 0; oh < c->OH; oh++) {
+      /* the kernel rows on input rows, and the padding rows' sum */
+      int64_t roff[QRT_DW_FAST_KH], nv = 0;
+      int64_t kv[QRT_DW_FAST_KH];
+      int32_t corr = 0;
+      for (int64_t kh = 0; kh < KH; kh++) {
+        int64_t prow = oh * c->SH + kh * c->DH, ih = prow - c->PT;
+        if (ih < 0 || ih >= c->H) {
+          corr += (int32_t)c->pad * rsum[kh];
+        } else {
+          roff[nv] = prow * PW;
+          kv[nv++] = kh;
+        }
       }
-    }
-    const __m512i acc0 = _mm512_set1_epi32(corr);
-    for (int64_t o0 = 0; o0 < OW; o0 += 16) {
-      __m512i acc = acc0;
-      for (int64_t v = 0; v < nv; v++) {
-        __m512i s = qrt_win_load(&win, x + roff[v] + o0);
-        acc = dpbusd(acc, _mm512_shuffle_epi8(s, win.sha), wa[kv[v]]);
-        if (KW > 4) acc = dpbusd(acc, _mm512_shuffle_epi8(s, win.shb), wb[kv[v]]);
-      }
-      __mmask16 k = colmask(OW - o0);
-      int64_t at = oh * OW + o0;
-      if (!rq) {
-        _mm512_mask_storeu_epi32((int32_t *)(void *)yb + at, k, acc);
-      } else {
-        __m512i r = requant16(_mm512_add_epi32(acc, bias), e.m0, &e.sh, &e);
-        store16_u8(yb + at, k, r);
+      const __m512i acc0 = _mm512_set1_epi32(corr);
+      for (int64_t o0 = 0; o0 < OW; o0 += 16) {
+        __m512i acc = acc0;
+        for (int64_t v = 0; v < nv; v++) {
+          __m512i s = qrt_win_load(&win, x + roff[v] + o0);
+          acc = dpbusd(acc, _mm512_shuffle_epi8(s, win.sha), wa[kv[v]]);
+          if (KW > 4) acc = dpbusd(acc, _mm512_shuffle_epi8(s, win.shb), wb[kv[v]]);
+        }
+        __mmask16 k = colmask(OW - o0);
+        int64_t at = oh * OW + o0;
+        if (!rq) {
+          _mm512_mask_storeu_epi32((int32_t *)(void *)yb + at, k, acc);
+        } else {
+          __m512i r = requant16(_mm512_add_epi32(acc, bias), m0, &sh, e);
+          store16_u8(yb + at, k, r);
+        }
       }
     }
   }
-  /* the fused table over the whole plane at the end, not per row: loads of
-   * bytes stored a moment before in 16-byte pieces stall store forwarding */
-  if (rq && c->lut) qrt_conv_apply_lut(yb, 1, c->OH * OW, c->OH * OW, c->lut);
 }
 #endif
 
@@ -216,7 +291,14 @@ static void dw_tasks(void *ctx, int64_t begin, int64_t end) {
   const dw_job *j = ctx;
 #if defined(QRT_PATH_AVX512VNNI)
   if (dw_fast_ok(j->c)) {
-    for (int64_t t = begin; t < end; t++) dw_channel_vnni(j, t / j->c->C, t % j->c->C);
+    const qrt_conv *c = j->c;
+    const ep512 e = ep512_make(c->rq);
+    for (int64_t t = begin; t < end; t++) dw_channel_vnni(j, &e, t / c->C, t % c->C);
+    /* the fused table once over the task's planes (contiguous: C == M), not
+     * per row or plane: loads of bytes stored a moment before in 16-byte
+     * pieces stall store forwarding, and each call sets the table up */
+    int64_t P = c->OH * c->OW;
+    if (c->rq && c->lut) qrt_conv_apply_lut(j->y + begin * P, 1, (end - begin) * P, 0, c->lut);
     return;
   }
 #endif
@@ -225,7 +307,12 @@ static void dw_tasks(void *ctx, int64_t begin, int64_t end) {
 
 void qrt_dwconv_q8(const qrt_conv *c, const int8_t *w, const void *x, void *y, qrt_pool *pool) {
   qrt_conv_make_padded(c, x, c->SW, c->x_xor, c->pad, pool);
-  dw_job j = {c, w, c->scratch, qrt_conv_padded_h(c), qrt_conv_padded_w(c), y, {0}};
+  dw_job j;
+  memset(&j, 0, sizeof j);
+  j.c = c, j.w = w, j.x = c->scratch, j.PH = qrt_conv_padded_h(c), j.PW = qrt_conv_padded_w(c), j.y = y;
+#if defined(QRT_PATH_AVX512VNNI)
+  if (dw_fast_ok(c) && c->OH <= QRT_DW_ROWS_TOGETHER) dw_rows_plan(&j);
+#endif
   for (int64_t t = 0; t < c->KH * c->KW && t < QRT_DW_MAX_TAPS; t++) {
     int64_t kh = t / c->KW, col = t % c->KW * c->DW;
     j.toff[t] = kh * c->DH * j.PW + col % c->SW * (j.PW / c->SW) + col / c->SW;

@@ -222,7 +222,11 @@ bool cg_emit_conv_integer(Cg *cg, const IrOp *op) {
                 Cin_g <= 16 && Mg <= 32 && qrt_conv_direct_fits(&geo);
   int64_t woff, gbytes = 0;
   if (dw) {
-    woff = cg_blob_add(cg, wv, M * K);
+    int64_t nb = qrt_dwconv_weights_bytes(&geo);
+    void *packed = xmalloc((size_t)nb);
+    qrt_dwconv_pack(&geo, wv, packed);
+    woff = cg_blob_add(cg, packed, nb);
+    free(packed);
   } else if (direct) {
     int64_t nb = qrt_conv_direct_packed_bytes(&geo);
     void *packed = xmalloc((size_t)nb);

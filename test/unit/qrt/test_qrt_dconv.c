@@ -102,7 +102,10 @@ static void run_case(dw_case *d, int rq_mode, int with_lut, qrt_pool *pool3) {
   uint8_t *ybuf = xmalloc(ybytes + 2 * GUARD), *scratch = xmalloc(qrt_conv_scratch_bytes(c));
   c->scratch = scratch;
   void *wpacked = NULL;
-  if (d->direct == 1) {
+  if (d->direct == 0) {
+    wpacked = xmalloc(qrt_dwconv_weights_bytes(c));
+    qrt_dwconv_pack(c, w, wpacked);
+  } else if (d->direct == 1) {
     wpacked = xmalloc(qrt_conv_direct_packed_bytes(c));
     qrt_conv_direct_pack(c, w, wpacked);
   } else if (d->direct == 2) { /* qrt_pack_a per group, 64-byte aligned groups */
@@ -120,7 +123,7 @@ static void run_case(dw_case *d, int rq_mode, int with_lut, qrt_pool *pool3) {
     else if (d->direct)
       qrt_conv_direct_q8(c, wpacked, x, ybuf + GUARD, run ? pool3 : NULL);
     else
-      qrt_dwconv_q8(c, w, x, ybuf + GUARD, run ? pool3 : NULL);
+      qrt_dwconv_q8(c, wpacked, x, ybuf + GUARD, run ? pool3 : NULL);
     for (int64_t i = 0; i < GUARD; i++) {
       checks += 2;
       if (ybuf[i] != SENT) report(d, "byte before the output written", i - GUARD, ybuf[i], SENT);
