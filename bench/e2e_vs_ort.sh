@@ -6,7 +6,7 @@
 # model's output SQNR against the FP32 reference. bench/README.md explains.
 # Usage: bench/e2e_vs_ort.sh [--profile]   (--profile: after each model, its
 #        per-layer time profile on 1 thread: the generated code rebuilt with
-#        -DQRT_PROFILE, `NAME_main --profile`; env: BENCH_REPEAT=N timed runs, default 50,
+#        -DQRT_PROFILE, `NAME_main --profile`; env: BENCH_REPEAT=N timed runs, default 200,
 #        at least 20; QUENCH_BUILD=dir holding bin/quench, default build;
 #        MODELS="m1 m2" (default mnist8 ppocr_cls_mobile_v2 magika_v3_3);
 #        THREADS="1 2"; TARGET=t to force a target; E2E_MIN_SQNR=dB below
@@ -31,7 +31,7 @@ cd "$root" || exit 2
 models_dir=../shared/models
 build=${QUENCH_BUILD:-build}
 quench=$build/bin/quench
-n=${BENCH_REPEAT:-50}
+n=${BENCH_REPEAT:-200}
 min_sqnr=${E2E_MIN_SQNR:-15}
 venv=${BENCH_VENV:-build-bench/venv}
 py=$venv/bin/python
