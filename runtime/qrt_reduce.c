@@ -9,6 +9,10 @@
 
 #include "qrt_ops.h"
 
+#if defined(QRT_PATH_AVX512VNNI)
+#include <immintrin.h>
+#endif
+
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #endif
@@ -65,8 +69,41 @@ static void reduce_cols(int op, const float *x, float *y, int64_t red, int64_t i
     y[j] = (float)(mean ? acc[j] / (double)red : acc[j]);
 }
 
+#if defined(QRT_PATH_AVX512VNNI)
+/* Max of a row by vmaxps, where that equals the sequential fold: without a
+ * NaN (ReduceMax keeps the last, GlobalMaxPool the first) and with a
+ * nonzero result (equal zeros of either sign: the fold keeps the first, the
+ * vector max any). *ok = 0 otherwise, and the caller folds. */
+static float row_max512(const float *x, int64_t red, int *ok) {
+  __m512 m = _mm512_set1_ps(-INFINITY);
+  __mmask16 nan = 0;
+  int64_t i = 0;
+  for (; i + 16 <= red; i += 16) {
+    __m512 v = _mm512_loadu_ps(x + i);
+    nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    m = _mm512_max_ps(m, v);
+  }
+  if (i < red) {
+    __mmask16 k = (__mmask16)((1u << (red - i)) - 1);
+    __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), k, x + i);
+    nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    m = _mm512_max_ps(m, v);
+  }
+  float r = _mm512_reduce_max_ps(m);
+  *ok = !nan && r != 0.0f;
+  return r;
+}
+#endif
+
 /* One output of a contiguous reduction (inner = 1). */
 static float reduce_row(int op, const float *x, int64_t red) {
+#if defined(QRT_PATH_AVX512VNNI)
+  if ((op == QRT_RMAX || op == QRT_GLOBAL_MAX) && red >= 16) {
+    int ok;
+    float r = row_max512(x, red, &ok);
+    if (ok) return r;
+  }
+#endif
   switch (op) {
   case QRT_RSUM:
   case QRT_RMEAN:

@@ -448,6 +448,35 @@ static void test_reduce(void **state) {
   qrt_pool_destroy(p3);
 }
 
+/* ReduceMax and GlobalMaxPool over rows long enough for the AVX-512 row
+ * max (runtime/qrt_reduce.c row_max512), against the interpreter: plain
+ * rows, rows with NaNs (one or two, anywhere), rows whose max is +0 or -0
+ * (the first zero wins in the fold), all -inf, lengths off 16. */
+static void test_reduce_rows(void **state) {
+  (void)state;
+  enum { R = 8, N = 53 };
+  static float x[R * N], y[R];
+  for (int k = 0; k < 2; k++) {
+    for (int r = 0; r < R; r++)
+      for (int i = 0; i < N; i++) x[r * N + i] = unif(-100, 100);
+    x[1 * N + 7] = bits_f(0x7fc00001u);
+    x[2 * N + 3] = bits_f(0x7fc00003u), x[2 * N + 50] = bits_f(0x7fc00004u);
+    for (int i = 0; i < N; i++) x[3 * N + i] = -unif(1, 5), x[4 * N + i] = -unif(1, 5), x[5 * N + i] = -INFINITY;
+    /* max 0, both zeros in one vector lane (vmaxps keeps the second):
+     * -0 first, then +0 first */
+    x[3 * N + 5] = -0.0f, x[3 * N + 21] = 0.0f;
+    x[4 * N + 5] = 0.0f, x[4 * N + 21] = -0.0f;
+    x[6 * N + 52] = 1e30f;                       /* the max in the tail */
+    qrt_reduce_f32(k ? QRT_GLOBAL_MAX : QRT_RMAX, x, y, R, N, 1);
+    int64_t xd[4] = {1, R, N, 1};
+    Tensor *in[1] = {tens(IR_ELEM_F32, 4, xd, x)};
+    check_same(k ? "GlobalMaxPool" : "ReduceMax", "%x: tensor<*xf32>",
+               k ? "%y = GlobalMaxPool(%x) : tensor<*xf32>\nreturn %y"
+                 : "%y = ReduceMax(%x) {axes = [2, 3], keepdims = 1} : tensor<*xf32>\nreturn %y",
+               in, 1, y, sizeof y, 4);
+  }
+}
+
 /* ReduceMax keeps the last NaN, GlobalMaxPool the first: by hand. */
 static void test_reduce_nan_order(void **state) {
   (void)state;
@@ -1038,6 +1067,7 @@ int main(void) {
       cmocka_unit_test(test_quantize),      cmocka_unit_test(test_dequantize),
       cmocka_unit_test(test_quant_mt),      cmocka_unit_test(test_quantize_halves),
       cmocka_unit_test(test_maxpool_wide),  cmocka_unit_test(test_dq_mul_q),
+      cmocka_unit_test(test_reduce_rows),
       cmocka_unit_test(test_requantize),
       cmocka_unit_test(test_qadd_qmul),     cmocka_unit_test(test_pool2d),
       cmocka_unit_test(test_pool_coverage), cmocka_unit_test(test_pool_nested),
