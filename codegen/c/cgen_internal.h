@@ -24,7 +24,7 @@ typedef struct CgVal {
   const IrValue *v;
   CgLoc loc;
   int32_t buf;   /* CG_LOC_ARENA: buffer index; CG_LOC_INPUT: input index */
-  int64_t off;   /* CG_LOC_WEIGHT: blob offset */
+  int64_t off;   /* bytes: CG_LOC_WEIGHT: blob offset; arena and inputs: a view's offset into the buffer */
 } CgVal;
 
 /* One arena buffer: live from the op that defines it to its last reader. */

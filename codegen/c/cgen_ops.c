@@ -268,6 +268,13 @@ static bool emit_copy(Cg *cg, const IrOp *op, const IrValue *src, int eb, int32_
   const IrValue *y = op->results[0];
   int32_t n = collapse(rank, dims, 1, st);
   if (!operand(cg, op, src)) return false;
+  if (n == 1 && st[0][0] == 1) { /* one contiguous run of the source: a view of it, nothing copied */
+    cg_alias(cg, y, src);
+    cg_val(cg, y)->off += off * eb;
+    comment(cg, op);
+    cg_str_printf(&cg->code, "  /* a view of the source at byte %lld */\n", (long long)(off * eb));
+    return true;
+  }
   CgVal *e = cg_val_add(cg, y);
   e->loc = CG_LOC_ARENA;
   e->buf = cg_new_buf(cg, cg_numel(y) * eb);

@@ -133,7 +133,10 @@ void cg_plan_arena(Cg *cg) {
 const char *cg_ptr(Cg *cg, const IrValue *v, char *buf, size_t n) {
   const CgVal *e = cg_val(cg, v);
   if (!e || e->loc == CG_LOC_NONE) snprintf(buf, n, "NULL");
+  else if (e->loc == CG_LOC_ARENA && e->off) snprintf(buf, n, "(A + B%d + %lld)", e->buf, (long long)e->off);
   else if (e->loc == CG_LOC_ARENA) snprintf(buf, n, "(A + B%d)", e->buf);
+  else if (e->loc == CG_LOC_INPUT && e->off)
+    snprintf(buf, n, "((const unsigned char *)in%d + %lld)", e->buf, (long long)e->off);
   else if (e->loc == CG_LOC_INPUT) snprintf(buf, n, "((const unsigned char *)in%d)", e->buf);
   else snprintf(buf, n, "(W + %lld)", (long long)e->off);
   return buf;

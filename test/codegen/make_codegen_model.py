@@ -12,7 +12,8 @@ covers them (test/lit/codegen/compile-coverage.test):
       -> GlobalAveragePool -> Conv 1x1 -> HardSigmoid -> Mul (SE scale,
          quantized for the next Conv: the fused channel gate)
       -> Conv 1x1 -> Transpose / Reshape -> MatMul + bias (Gemm path) -> Sigmoid
-      -> Concat with a second MatMul branch -> Softmax -> y [1, 20]
+      -> Concat with a second MatMul branch (on a Slice of the flattened
+         tensor: a contiguous run, compiled as a view) -> Softmax -> y [1, 20]
 
 Weights are seeded Gaussians scaled 1/sqrt(fan-in). Writes DIR/model.onnx and
 N calibration/evaluation inputs DIR/test_data_set_K/input_0.pb (seeded).
@@ -74,7 +75,11 @@ def main():
     m1 = node("MatMul", [flat, w("wfc", 288, 12)], "fc")
     fc = node("Add", [m1, b("bfc", 12)], "fc_bias")
     sg = node("Sigmoid", [fc], "fc_act")
-    m2 = node("MatMul", [flat, w("wfc2", 288, 8)], "fc2")
+    inits.append(numpy_helper.from_array(np.array([96], np.int64), "sl_start"))
+    inits.append(numpy_helper.from_array(np.array([288], np.int64), "sl_end"))
+    inits.append(numpy_helper.from_array(np.array([1], np.int64), "sl_axis"))
+    tail = node("Slice", [flat, "sl_start", "sl_end", "sl_axis"], "tail")
+    m2 = node("MatMul", [tail, w("wfc2", 192, 8)], "fc2")
     cat = node("Concat", [sg, m2], "concat", axis=1)
     node("Softmax", [cat], "y", axis=1)
     outs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 20])]
