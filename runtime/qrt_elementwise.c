@@ -363,6 +363,21 @@ static void copy_row(size_t eb, void *yv, const void *x, int64_t st, int64_t n) 
       memcpy((char *)yv + (size_t)i * eb, (const char *)x + (size_t)(i * st) * eb, eb);
 }
 
+/* A 2-d strided copy in square tiles, so that a transpose (inner stride
+ * large) reads each source cache line for a whole tile of rows, not once
+ * per output element. The same elements, in another order. */
+#define QRT_TILE 32
+static void copy_tiled2(size_t eb, const int64_t *dims, const void *src, const int64_t *st, void *dst) {
+  for (int64_t r0 = 0; r0 < dims[0]; r0 += QRT_TILE)
+    for (int64_t c0 = 0; c0 < dims[1]; c0 += QRT_TILE) {
+      int64_t r1 = r0 + QRT_TILE < dims[0] ? r0 + QRT_TILE : dims[0];
+      int64_t c1 = c0 + QRT_TILE < dims[1] ? c0 + QRT_TILE : dims[1];
+      for (int64_t r = r0; r < r1; r++)
+        copy_row(eb, (char *)dst + (r * dims[1] + c0) * (int64_t)eb,
+                 (const char *)src + (r * st[0] + c0 * st[1]) * (int64_t)eb, st[1], c1 - c0);
+    }
+}
+
 void qrt_copy_strided(size_t elem_size, int rank, const int64_t *dims, const void *src, const int64_t *src_strides,
                       void *dst) {
   if (rank <= 0) {
@@ -372,6 +387,10 @@ void qrt_copy_strided(size_t elem_size, int rank, const int64_t *dims, const voi
   for (int d = 0; d < rank; d++)
     if (dims[d] <= 0)
       return;
+  if (rank == 2 && src_strides[1] != 1 && dims[0] >= QRT_TILE && dims[1] >= QRT_TILE) {
+    copy_tiled2(elem_size, dims, src, src_strides, dst);
+    return;
+  }
   int64_t n = dims[rank - 1], idx[QRT_MAXR] = {0}, is = 0, iy = 0, eb = (int64_t)elem_size;
   for (;;) {
     copy_row(elem_size, (char *)dst + iy * eb, (const char *)src + is * eb, src_strides[rank - 1], n);

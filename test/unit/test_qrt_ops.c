@@ -359,6 +359,22 @@ static void test_copy_strided(void **state) {
     snprintf(sbody, sizeof sbody, "%%y = Slice(%%x, %%s, %%e, %%a, %%p) : tensor<*x%s>\nreturn %%y", ir_ty(e));
     check_same("Slice", ssig, sbody, sin, 5, y, 24 * es, es);
   }
+  /* A 2-d transpose big enough for the tiled copy (sizes not multiples of
+   * its 32-element tiles). */
+  static unsigned char bx[8 * 70 * 45], by[8 * 70 * 45];
+  int64_t bd[2] = {70, 45};
+  for (size_t ei = 0; ei < 3; ei++) {
+    qrt_elem e = elems[ei];
+    size_t es = qrt_elem_size(e);
+    fill_any(e, bx, 70 * 45, 0);
+    int64_t td[2] = {45, 70}, ts[2] = {1, 45};
+    qrt_copy_strided(es, 2, td, bx, ts, by);
+    char sig[64], body[128];
+    snprintf(sig, sizeof sig, "%%x: tensor<*x%s>", ir_ty(e));
+    snprintf(body, sizeof body, "%%y = Transpose(%%x) {perm = [1, 0]} : tensor<*x%s>\nreturn %%y", ir_ty(e));
+    Tensor *in[1] = {tens(ir_el(e), 2, bd, bx)};
+    check_same("Transpose 70x45", sig, body, in, 1, by, 70 * 45 * es, es);
+  }
   /* rank 0: one element */
   float one = 3.5f, out = 0;
   qrt_copy_strided(4, 0, NULL, &one, NULL, &out);
