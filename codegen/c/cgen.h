@@ -24,6 +24,10 @@ typedef struct CgOptions {
 bool cg_target_from_name(const char *s, CgTarget *t);
 const char *cg_target_name(CgTarget t);
 
+/* What can be refused before any pass runs: ops with subgraphs (If, Loop,
+ * Scan), reported by node name. False after reporting. */
+bool cg_c_precheck(const IrModule *m, Diag *d);
+
 /* Writes the C library for function "main" of m into o->outdir. Every op
  * must have a C kernel and every shape must be static: the first op that
  * cannot be compiled is reported by node name and nothing is written. */

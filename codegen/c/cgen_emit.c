@@ -265,6 +265,18 @@ static bool valid_name(const char *s) {
   return true;
 }
 
+bool cg_c_precheck(const IrModule *m, Diag *d) {
+  const IrFunc *f = ir_module_find_func(m, "main");
+  if (!f && m->nfuncs) f = m->funcs[0];
+  if (!f) return true; /* cg_c_emit reports it */
+  for (const IrOp *op = f->body->first; op; op = op->next)
+    if (op->nregions > 0) {
+      Cg cg = {.m = m, .f = f, .d = d};
+      return cg_fail(&cg, op, "ops with subgraphs (If, Loop, Scan) are not compiled (quench-run runs the model)");
+    }
+  return true;
+}
+
 bool cg_c_emit(const IrModule *m, const CgOptions *o, Diag *d) {
   const IrFunc *f = ir_module_find_func(m, "main");
   if (!f && m->nfuncs) f = m->funcs[0];

@@ -66,7 +66,6 @@ typedef struct Cg {
   bool *skip;
   int32_t step; /* index of the op being emitted */
   CgStr code;   /* the body of NAME_run */
-  bool uses_pool;
 } Cg;
 
 /* ---- cgen_plan.c ---- */

@@ -140,10 +140,8 @@ static void find_chain(const IrOp *dq, Chain *ch) {
 /* Runs the chain on every code of every channel; table[c * 256 + b] gets
  * the result for input bit pattern b in channel c. */
 static bool eval_chain(Cg *cg, const IrOp *dq, const Chain *ch, void *table, int ebytes) {
-  const IrValue *start = dq->results[0];
   int32_t r = 1;
   int64_t dims[TENSOR_MAX_RANK], cax = 0, bax = 0;
-  (void)start;
   if (ch->axis >= 0) {
     /* The chain's shape (no reshapes in a per-channel chain): the channel
      * along its axis, the 256 codes along another. */

@@ -281,7 +281,6 @@ bool cg_emit_conv_integer(Cg *cg, const IrOp *op) {
   }
   cg_str_printf(&cg->code, "  }\n");
   free(wsum);
-  cg->uses_pool = true;
   return ok;
 }
 
@@ -347,6 +346,5 @@ bool cg_emit_matmul_integer(Cg *cg, const IrOp *op) {
     cg_str_printf(&cg->code, "    qrt_matmul_q8(%lld, %lld, %lld, %s, %u, W + %lld, &rq, %s, %s, %s, pool);\n  }\n",
                   (long long)M, (long long)N, (long long)K, cg_ptr(cg, a, ap, sizeof ap), (unsigned)xor_,
                   (long long)boff, lp, cg_ptr(cg, res, yp, sizeof yp), scratch >= 0 ? sp : "NULL");
-  cg->uses_pool = true;
   return ok;
 }

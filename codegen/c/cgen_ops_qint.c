@@ -96,7 +96,6 @@ static bool emit_pool(Cg *cg, const IrOp *op) {
     cg_str_printf(&cg->code, "    qrt_qavgpool2d(&g, &p, %s, %s, %s, %s, pool);\n  }\n", el, elem8(y->type->elem),
                   cg_ptr(cg, x, xp, 64), cg_ptr(cg, y, yp, 64));
   }
-  cg->uses_pool = true;
   return true;
 }
 

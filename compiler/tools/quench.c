@@ -541,7 +541,7 @@ static int cmd_compile(Tool *t, const Opts *o) {
   bool had_stats = file_exists(stats);
   double t0 = pm_now();
   IrModule *m = load(o->cmd, o->model, t->d, &text);
-  bool ok = m != NULL;
+  bool ok = m != NULL && cg_c_precheck(m, t->d);
   if (ok) {
     char *base = build_pipeline(&qo, o->stats ? o->stats : stats);
     if (o->input_shape) shapes = xstrdup(o->input_shape);
