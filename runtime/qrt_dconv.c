@@ -104,6 +104,8 @@ static void dconv_rows(const dconv_job *j, const int32_t *wd, int64_t img, int64
   const qrt_requant *rq = c->rq;
   const size_t eb = qrt_conv_out_bytes(rq);
   const ep512 e = ep512_make(rq);
+  row_ep re[QRT_DC_MC];
+  row_ep_make(&e, m0, mc, re);
   const uint8_t *planes = j->x + (img * c->C + g * j->Cg) * j->PH * j->PW;
   const int32_t *rs = wd + j->Cg * KH * qrt_dc_phases(c) * 2 * QRT_DC_MC; /* nq = 2 */
   uint8_t *yb = j->y + (img * c->M + m0) * P * (int64_t)eb;
@@ -130,18 +132,7 @@ static void dconv_rows(const dconv_job *j, const int32_t *wd, int64_t img, int64
       for (int i = 0; i < QRT_DC_MC; i++) acc[i] = _mm512_set1_epi32(corr[i]);
       (mc <= 8 ? dc_block8 : dc_block16)(wd, planes, roff, rk, nv, nf, PWs, hi, o0, acc);
       __mmask16 k = colmask(OW - o0);
-      int64_t at = oh * OW + o0;
-      for (int64_t i = 0; i < mc; i++) {
-        if (!rq) {
-          _mm512_mask_storeu_epi32((int32_t *)(void *)yb + i * P + at, k, acc[i]);
-          continue;
-        }
-        int64_t m = m0 + i, pc = rq->per_channel ? m : 0;
-        shift512 sh = shift512_make(_mm512_set1_epi32(rq->shift[pc]));
-        __m512i a = rq->bias ? _mm512_add_epi32(acc[i], _mm512_set1_epi32(rq->bias[m])) : acc[i];
-        __m512i r = requant16(a, _mm512_set1_epi32(rq->m0[pc]), &sh, &e);
-        store16_u8(yb + i * P + at, k, r);
-      }
+      for (int64_t i = 0; i < mc; i++) store16_ep(&e, &re[i], acc[i], k, yb, i * P + oh * OW + o0);
     }
   }
   /* the fused table once over the rows done (see qrt_dwconv.c) */

@@ -141,17 +141,6 @@ static void dw_channel(const dw_job *j, int64_t img, int64_t ch) {
 
 static int dw_fast_ok(const qrt_conv *c) { return c->SW == 1 && c->DW == 1 && qrt_dw_packed(c); }
 
-/* Stores 16 accumulators of output row oh at column o0 (requantized). */
-QRT_INLINE void dw_store16(const qrt_conv *c, uint8_t *yb, int64_t oh, int64_t o0, __m512i acc, __m512i bias,
-                           __m512i m0, const shift512 *sh, const ep512 *e) {
-  __mmask16 k = colmask(c->OW - o0);
-  int64_t at = oh * c->OW + o0;
-  if (!c->rq)
-    _mm512_mask_storeu_epi32((int32_t *)(void *)yb + at, k, acc);
-  else
-    store16_u8(yb + at, k, requant16(_mm512_add_epi32(acc, bias), m0, sh, e));
-}
-
 /* All output rows of a small plane (at most QRT_DW_ROWS_TOGETHER: ppocr_cls's
  * 5x5 layers have 2 or 3) together, 16 columns at a time: each input row's
  * window is loaded and shuffled once and feeds every output row that reads
@@ -159,8 +148,7 @@ QRT_INLINE void dw_store16(const qrt_conv *c, uint8_t *yb, int64_t oh, int64_t o
  * fewer loads and shuffles, and independent chains side by side. The row
  * tables are the job's (dw_rows_plan), the same for every channel. */
 static void dw_rows_together(const dw_job *j, const uint8_t *x, const __m512i *wa, const __m512i *wb,
-                             const int32_t *rsum, __m512i bias, __m512i m0, const shift512 *sh, const ep512 *e,
-                             uint8_t *yb) {
+                             const int32_t *rsum, const row_ep *re, const ep512 *e, uint8_t *yb) {
   const qrt_conv *c = j->c;
   const int64_t OH = c->OH, KW = c->KW, np = j->np;
   int32_t corr[QRT_DW_ROWS_TOGETHER] = {0};
@@ -187,10 +175,10 @@ static void dw_rows_together(const dw_job *j, const uint8_t *x, const __m512i *w
       DW_ROW_ACC(a3, 3)
 #undef DW_ROW_ACC
     }
-    dw_store16(c, yb, 0, o0, a0, bias, m0, sh, e);
-    if (OH > 1) dw_store16(c, yb, 1, o0, a1, bias, m0, sh, e);
-    if (OH > 2) dw_store16(c, yb, 2, o0, a2, bias, m0, sh, e);
-    if (OH > 3) dw_store16(c, yb, 3, o0, a3, bias, m0, sh, e);
+    store16_ep(e, re, a0, colmask(c->OW - o0), yb, 0 * c->OW + o0);
+    if (OH > 1) store16_ep(e, re, a1, colmask(c->OW - o0), yb, 1 * c->OW + o0);
+    if (OH > 2) store16_ep(e, re, a2, colmask(c->OW - o0), yb, 2 * c->OW + o0);
+    if (OH > 3) store16_ep(e, re, a3, colmask(c->OW - o0), yb, 3 * c->OW + o0);
   }
 }
 
@@ -240,16 +228,10 @@ static void dw_channel_vnni(const dw_job *j, const ep512 *e, int64_t img, int64_
   }
   const qrt_win win = qrt_win_make();
   /* this channel's epilogue constants (the rest, e, made once per task) */
-  __m512i bias = _mm512_setzero_si512(), m0 = e->m0;
-  shift512 sh = e->sh;
-  if (rq) {
-    int64_t ci = rq->per_channel ? ch : 0;
-    m0 = _mm512_set1_epi32(rq->m0[ci]);
-    sh = shift512_make(_mm512_set1_epi32(rq->shift[ci]));
-    if (rq->bias) bias = _mm512_set1_epi32(rq->bias[ch]);
-  }
+  row_ep re;
+  row_ep_make(e, ch, 1, &re);
   if (c->OH <= QRT_DW_ROWS_TOGETHER) {
-    dw_rows_together(j, x, wa, wb, rsum, bias, m0, &sh, e, yb);
+    dw_rows_together(j, x, wa, wb, rsum, &re, e, yb);
   } else {
     for (int64_t oh = 0; oh < c->OH; oh++) {
       /* the kernel rows on input rows, and the padding rows' sum */
@@ -273,14 +255,7 @@ static void dw_channel_vnni(const dw_job *j, const ep512 *e, int64_t img, int64_
           acc = dpbusd(acc, _mm512_shuffle_epi8(s, win.sha), wa[kv[v]]);
           if (KW > 4) acc = dpbusd(acc, _mm512_shuffle_epi8(s, win.shb), wb[kv[v]]);
         }
-        __mmask16 k = colmask(OW - o0);
-        int64_t at = oh * OW + o0;
-        if (!rq) {
-          _mm512_mask_storeu_epi32((int32_t *)(void *)yb + at, k, acc);
-        } else {
-          __m512i r = requant16(_mm512_add_epi32(acc, bias), m0, &sh, e);
-          store16_u8(yb + at, k, r);
-        }
+        store16_ep(e, &re, acc, colmask(OW - o0), yb, oh * OW + o0);
       }
     }
   }

@@ -429,45 +429,12 @@ void qrt_gemm_u8s8_simd(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64
 #define B_STORE(i)                                                                                                     \
   do {                                                                                                                 \
     if (i < mr) {                                                                                                      \
-      store_row_ep(e, &re[i], c##i##0, colmask(ncols), row0 + i, col0, C, ldc);                                        \
-      if (NR > 1) store_row_ep(e, &re[i], c##i##1, colmask(ncols - 16), row0 + i, col0 + 16, C, ldc);                  \
-      if (NR > 2) store_row_ep(e, &re[i], c##i##2, colmask(ncols - 32), row0 + i, col0 + 32, C, ldc);                  \
+      store16_ep(e, &re[i], c##i##0, colmask(ncols), C, (row0 + i) * ldc + col0);                                        \
+      if (NR > 1) store16_ep(e, &re[i], c##i##1, colmask(ncols - 16), C, (row0 + i) * ldc + col0 + 16);                  \
+      if (NR > 2) store16_ep(e, &re[i], c##i##2, colmask(ncols - 32), C, (row0 + i) * ldc + col0 + 32);                  \
     }                                                                                                                  \
   } while (0)
 
-/* Form B's epilogue constants per row (channel = row), made once per block
- * of BMR rows rather than per 16-column store: the shift vectors cost as
- * much as the requantization. */
-typedef struct row_ep {
-  __m512i m0, bias;
-  shift512 sh;
-} row_ep;
-
-static void row_ep_make(const ep512 *e, int64_t r0, int64_t mr, row_ep *re) {
-  const qrt_requant *rq = e->rq;
-  if (!rq) return;
-  for (int64_t i = 0; i < mr; i++) {
-    int64_t m = r0 + i;
-    re[i].bias = rq->bias ? _mm512_set1_epi32(rq->bias[m]) : _mm512_setzero_si512();
-    if (rq->per_channel) {
-      re[i].m0 = _mm512_set1_epi32(rq->m0[m]);
-      re[i].sh = shift512_make(_mm512_set1_epi32(rq->shift[m]));
-    } else {
-      re[i].m0 = e->m0;
-      re[i].sh = e->sh;
-    }
-  }
-}
-
-QRT_INLINE void store_row_ep(const ep512 *e, const row_ep *re, __m512i acc, __mmask16 k, int64_t m, int64_t col,
-                             void *C, int64_t ldc) {
-  if (!e->rq) {
-    _mm512_mask_storeu_epi32((int32_t *)C + m * ldc + col, k, acc);
-    return;
-  }
-  __m512i r = requant16(_mm512_add_epi32(acc, re->bias), re->m0, &re->sh, e);
-  store16_u8((uint8_t *)C + m * ldc + col, k, r);
-}
 
 QRT_INLINE void kb_avx512(int NR, int64_t mr, int64_t Kp, const int8_t *W, const uint8_t *P, int64_t ps, const ep512 *e,
                           const row_ep *re, int64_t row0, int64_t col0, int64_t ncols, void *C, int64_t ldc) {

@@ -108,6 +108,43 @@ QRT_INLINE void store16_u8(void *p, __mmask16 k, __m512i r) {
     _mm512_mask_cvtepi32_storeu_epi8(p, k, r);
 }
 
+/* The epilogue constants of one output channel (form B's rows, a direct
+ * kernel's channels), made once per block of channels rather than per
+ * 16-lane store: the shift vectors cost as much as the requantization. */
+typedef struct row_ep {
+  __m512i m0, bias;
+  shift512 sh;
+} row_ep;
+
+/* Channels [m0, m0 + n) into re (zeros without rq: int32 outputs). */
+static inline void row_ep_make(const ep512 *e, int64_t m0, int64_t n, row_ep *re) {
+  const qrt_requant *rq = e->rq;
+  if (!rq) {
+    memset(re, 0, (size_t)n * sizeof *re);
+    return;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    int64_t m = m0 + i;
+    re[i].bias = rq->bias ? _mm512_set1_epi32(rq->bias[m]) : _mm512_setzero_si512();
+    if (rq->per_channel) {
+      re[i].m0 = _mm512_set1_epi32(rq->m0[m]);
+      re[i].sh = shift512_make(_mm512_set1_epi32(rq->shift[m]));
+    } else {
+      re[i].m0 = e->m0;
+      re[i].sh = e->sh;
+    }
+  }
+}
+
+/* 16 lanes (mask k) of one channel to element at of y: int32 without rq,
+ * else requantized bytes. */
+QRT_INLINE void store16_ep(const ep512 *e, const row_ep *re, __m512i acc, __mmask16 k, void *y, int64_t at) {
+  if (!e->rq)
+    _mm512_mask_storeu_epi32((int32_t *)y + at, k, acc);
+  else
+    store16_u8((uint8_t *)y + at, k, requant16(_mm512_add_epi32(acc, re->bias), re->m0, &re->sh, e));
+}
+
 /* Stores 16 lanes (mask k) of row m at column col: channel = column. */
 QRT_INLINE void store_cols(const ep512 *e, __m512i acc, __mmask16 k, int64_t m, int64_t col, void *C, int64_t ldc) {
   const qrt_requant *rq = e->rq;

@@ -5,6 +5,7 @@
  * bit for bit for any scale (the exactness argument in qrt_lut.h). */
 #include "../../runtime/qrt_pool.c"
 #include "../../runtime/qrt_lut.c"
+#include "qrt_path_skip.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -72,12 +73,7 @@ static void test_dq_gap_exact(void **state) {
 }
 
 int main(void) {
-#if defined(QRT_PATH_AVX512VNNI)
-  if (!__builtin_cpu_supports("avx512vnni") || !__builtin_cpu_supports("avx512bw")) {
-    puts("skip: this CPU has no AVX-512 VNNI (the path this build tests)");
-    return 77;
-  }
-#endif
+  if (qrt_path_skip()) return 77;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lut_lengths),
       cmocka_unit_test(test_dq_gap_exact),

@@ -11,6 +11,7 @@
 #include "../../runtime/qrt_reduce.c"
 #include "../../runtime/qrt_quant.c"
 #include "../../runtime/qrt_pooling.c"
+#include "qrt_path_skip.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -1068,12 +1069,7 @@ static void test_pool_parallel(void **state) {
 }
 
 int main(void) {
-#if defined(QRT_PATH_AVX512VNNI)
-  if (!__builtin_cpu_supports("avx512vnni") || !__builtin_cpu_supports("avx512bw")) {
-    puts("skip: this CPU has no AVX-512 VNNI (the path this build tests)");
-    return 77;
-  }
-#endif
+  if (qrt_path_skip()) return 77;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_unary),         cmocka_unit_test(test_clip),
       cmocka_unit_test(test_binary),        cmocka_unit_test(test_binary_mt),
