@@ -200,7 +200,7 @@ static bool calibrate_run(QPassContext *ctx, QModule *m) {
   }
   double t0 = pm_now();
   Calib c = {.ctx = ctx};
-  InterpOptions io = {observer, &c};
+  InterpOptions io = {.observer = observer, .observer_ctx = &c};
   Interp *it = interp_create(m, NULL, &io, ctx->diag);
   if (!it) return false;
   IrFunc *f = (IrFunc *)interp_func(it);

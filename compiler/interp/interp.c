@@ -348,7 +348,8 @@ static bool run_op(Interp *it, Frame *f, const OpInfo *oi) {
                  .nout = op->nresults,
                  .d = it->d,
                  .interp = it,
-                 .frame = f};
+                 .frame = f,
+                 .numerics = it->opts.numerics};
   bool ok = true, lent = false;
   f->cur = oi;
   if (op->kind == IR_OP_CONSTANT && op->nresults == 1) {

@@ -8,6 +8,7 @@
 #include <tgmath.h>
 
 #include "interp/k_elementwise.h"
+#include "interp/ort_numerics.h"
 
 #define A ((T)p->alpha)
 #define B ((T)p->beta)
@@ -74,7 +75,20 @@ static bool k_hsigmoid(KernelCtx *k) {
   return act(k, hsigmoid_f, hsigmoid_d, NULL, NULL, (UnParams){ATTR("alpha", 0.2f), ATTR("beta", 0.5f), 0});
 }
 static bool k_hswish(KernelCtx *k) { return act(k, hswish_f, hswish_d, NULL, NULL, (UnParams){0}); }
-static bool k_tanh(KernelCtx *k) { return act(k, tanh_f, tanh_d, NULL, tanh_loop, (UnParams){0}); }
+static float tanh_ort_f(float x, const UnParams *p) {
+  (void)p;
+  return ortnum_tanh(x);
+}
+static void tanh_ort_loop(float *y, const float *x, int64_t n, const UnParams *p) {
+  (void)p;
+  for (int64_t i = 0; i < n; i++) y[i] = ortnum_tanh(x[i]);
+}
+static bool k_tanh(KernelCtx *k) {
+  const Tensor *x = kernel_in(k, 0); /* f32 only: other types keep the exact formula */
+  if (k->numerics == INTERP_NUMERICS_ORT && x && x->elem == IR_ELEM_F32)
+    return act(k, tanh_ort_f, tanh_d, NULL, tanh_ort_loop, (UnParams){0});
+  return act(k, tanh_f, tanh_d, NULL, tanh_loop, (UnParams){0});
+}
 static bool k_softplus(KernelCtx *k) { return act(k, softplus_f, softplus_d, NULL, NULL, (UnParams){0}); }
 static bool k_softsign(KernelCtx *k) { return act(k, softsign_f, softsign_d, NULL, NULL, (UnParams){0}); }
 static bool k_elu(KernelCtx *k) { return act(k, elu_f, elu_d, NULL, NULL, (UnParams){ATTR("alpha", 1.0f), 0, 0}); }

@@ -9,13 +9,16 @@
  * float32 pairwise sums to well within 1e-6 relative and is exact for the
  * narrow float types; integers accumulate in int64, wrapping like the
  * result type. Empty reductions give the identity: 0 for sums, 1 for
- * products, -inf/+inf (integer min/max) for Max/Min, NaN for Mean. */
+ * products, -inf/+inf (integer min/max) for Max/Min, NaN for Mean. Under
+ * InterpNumerics ORT, f32 ReduceSum/ReduceMean add in ONNX Runtime's order
+ * instead (ort_numerics.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "interp/dense_util.h"
 #include "interp/k_elementwise.h"
+#include "interp/ort_numerics.h"
 #include "support/arena.h"
 
 typedef enum { R_SUM, R_MEAN, R_MAX, R_MIN, R_PROD, R_SUMSQ, R_L1, R_L2, R_LOGSUM, R_LOGSUMEXP } RedOp;
@@ -133,6 +136,10 @@ static bool reduce(KernelCtx *k, RedOp o) {
   }
   Tensor *y = kernel_output(k, 0, ye, yr, yd);
   if (!y) return false;
+  if (k->numerics == INTERP_NUMERICS_ORT && (o == R_SUM || o == R_MEAN) && x->elem == IR_ELEM_F32 && ye == IR_ELEM_F32) {
+    for (int32_t i = 0; none && i < x->rank; i++) mask[i] = true;
+    if (ortnum_reduce_sum((const float *)x->data, x->rank, x->dims, mask, o == R_MEAN, (float *)y->data)) return true;
+  }
   int64_t st[2][TENSOR_MAX_RANK];
   ew_contig_strides(x->rank, x->dims, st[0]);
   Tensor kshape = {.rank = x->rank};

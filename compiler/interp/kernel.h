@@ -21,6 +21,7 @@ struct KernelCtx {
   Diag *d;
   Interp *interp;    /* NULL under interp_eval_op */
   void *frame;       /* the interpreter's value environment (regions) */
+  InterpNumerics numerics; /* EXACT under interp_eval_op (constant folding) */
 };
 
 typedef bool (*KernelFn)(KernelCtx *k);

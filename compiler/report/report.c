@@ -255,7 +255,7 @@ bool rep_run(RepReport *r, const IrModule *fp, const IrModule *q, const QSampleS
   bool ok = r->task_output != -2;
   if (!ok) r->task_output = -1;
 
-  InterpOptions fo = {observe_fp, &p}, qo = {observe_q, &p};
+  InterpOptions fo = {.observer = observe_fp, .observer_ctx = &p}, qo = {.observer = observe_q, .observer_ctx = &p};
   Interp *fit = ok ? interp_create(fp, ff->name, &fo, d) : NULL;
   Interp *qit = fit ? interp_create(q, qf->name, &qo, d) : NULL;
   ok = fit && qit;

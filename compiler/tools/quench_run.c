@@ -30,6 +30,7 @@ typedef struct Options {
   int nfiles;
   int repeat;
   bool seeded, print_values, profile;
+  InterpNumerics numerics;
   uint64_t seed;
   double max_rel, min_sqnr;
 } Options;
@@ -56,6 +57,9 @@ static void usage(FILE *out) {
         "  --seed S           fill inputs not given with seeded random values\n"
         "  --print-values     print every element of every output\n"
         "  --profile          print the time spent per op kind (all runs)\n"
+        "  --numerics exact|ort  float rounding where the spec leaves it open (exact):\n"
+        "                     ort adds f32 ReduceSum/ReduceMean in ONNX Runtime's order and\n"
+        "                     uses its f32 Tanh, to reproduce outputs it produced bit for bit\n"
         "  -h, --help         this help\n",
         out);
 }
@@ -80,7 +84,8 @@ static int parse_args(int argc, char **argv, Options *o) {
     double v;
     bool takes = strcmp(a, "--input") == 0 || strcmp(a, "--output-dir") == 0 || strcmp(a, "--format") == 0 ||
                  strcmp(a, "--check") == 0 || strcmp(a, "--func") == 0 || strcmp(a, "--repeat") == 0 ||
-                 strcmp(a, "--seed") == 0 || strcmp(a, "--max-rel") == 0 || strcmp(a, "--min-sqnr") == 0;
+                 strcmp(a, "--seed") == 0 || strcmp(a, "--max-rel") == 0 || strcmp(a, "--min-sqnr") == 0 ||
+                 strcmp(a, "--numerics") == 0;
     if (takes && !next) {
       fprintf(stderr, "quench-run: error: %s needs a value\n", a);
       return 1;
@@ -120,6 +125,11 @@ static int parse_args(int argc, char **argv, Options *o) {
       if (!parse_number(a, argv[++i], 0, &o->max_rel)) return 1;
     } else if (strcmp(a, "--min-sqnr") == 0) {
       if (!parse_number(a, argv[++i], -INFINITY, &o->min_sqnr)) return 1;
+    } else if (strcmp(a, "--numerics") == 0) {
+      i++;
+      if (strcmp(next, "exact") == 0) o->numerics = INTERP_NUMERICS_EXACT;
+      else if (strcmp(next, "ort") == 0) o->numerics = INTERP_NUMERICS_ORT;
+      else return fprintf(stderr, "quench-run: error: --numerics expects exact or ort, got '%s'\n", next), 1;
     } else if (strcmp(a, "--print-values") == 0) {
       o->print_values = true;
     } else if (strcmp(a, "--profile") == 0) {
@@ -436,7 +446,7 @@ static int run(const Options *o, Diag *d) {
   if (!m) return 1;
   int rc = 1;
   Profile *prof = o->profile ? xcalloc(1, sizeof *prof) : NULL;
-  InterpOptions iopts = {prof ? profile_op : NULL, prof};
+  InterpOptions iopts = {.observer = prof ? profile_op : NULL, .observer_ctx = prof, .numerics = o->numerics};
   Interp *it = interp_create(m, o->func, &iopts, d);
   const IrFunc *f = it ? interp_func(it) : NULL;
   Tensor **check_in = NULL, **want = NULL;

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# ONNX Runtime interop test for the ONNX exporter (ctest: ort/interop).
-# Installs onnxruntime, onnx and numpy from PyPI into a venv under the build
-# folder (as bench/interp_vs_ort.sh does, unpinned), then runs interop.py:
-# exported QDQ models in ONNX Runtime vs quench-run, within one quantization
-# step per element. Exits 77 (ctest: skipped) with a message when PyPI is
-# out of reach.
-# Usage: test/ort/run.sh BUILD_DIR [MODELS_DIR]
+# ONNX Runtime tests (ctest: ort/interop, ort/numerics). Installs
+# onnxruntime, onnx and numpy from PyPI into a venv under the build folder
+# (as bench/interp_vs_ort.sh does, unpinned), then runs
+#   interop:  interop.py, exported QDQ models in ONNX Runtime vs quench-run,
+#             within one quantization step per element;
+#   numerics: numerics.py, `quench-run --numerics ort` vs ONNX Runtime, bit
+#             for bit.
+# Exits 77 (ctest: skipped) with a message when PyPI is out of reach.
+# Usage: test/ort/run.sh BUILD_DIR [interop|numerics] [MODELS_DIR]
 set -u
 build=$(cd "$1" && pwd) || exit 2
+what=${2:-interop}
+shift
+[ $# -gt 0 ] && shift
+case $what in interop | numerics) ;; *) echo "usage: run.sh BUILD_DIR [interop|numerics] [MODELS_DIR]" >&2; exit 2 ;; esac
 src=$(cd "$(dirname "$0")/../.." && pwd)
-models=${2:-$src/../shared/models}
+models=${1:-$src/../shared/models}
 venv=$build/ort-venv
 py=$venv/bin/python
 if ! "$py" -c 'import onnxruntime, onnx, numpy' 2>/dev/null; then
@@ -24,6 +30,9 @@ if ! "$py" -c 'import onnxruntime, onnx, numpy' 2>/dev/null; then
 	fi
 fi
 echo "onnxruntime $("$py" -c 'import onnxruntime; print(onnxruntime.__version__)')"
+if [ "$what" = numerics ]; then
+	exec "$py" "$src/test/ort/numerics.py" "$build/bin" "$build/test/ort-numerics"
+fi
 if [ ! -d "$models" ]; then
 	echo "note: $models is absent: only the hand-written QDQ cases run"
 	models=
