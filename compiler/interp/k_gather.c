@@ -149,7 +149,7 @@ static bool nd_check(KernelCtx *k, const Tensor *x, const Tensor *ind, int32_t b
 static bool k_gather_nd(KernelCtx *k) {
   const Tensor *x = kernel_in(k, 0), *ind = kernel_in(k, 1);
   int32_t b = (int32_t)ir_op_attr_int(k->op, "batch_dims", 0);
-  int64_t kk, nt, d[TENSOR_MAX_RANK];
+  int64_t kk = 0, nt, d[TENSOR_MAX_RANK]; /* = 0: gcc -O3 cannot see nd_check set it */
   if (!nd_check(k, x, ind, b, &kk)) return false;
   int32_t r = 0;
   for (int32_t i = 0; i < ind->rank - 1; i++) d[r++] = ind->dims[i];
@@ -217,7 +217,7 @@ static void scatter_apply(Tensor *out, int64_t di, const Tensor *u, int64_t ui, 
 static bool k_scatter_elements(KernelCtx *k) {
   const Tensor *x = kernel_in(k, 0), *ind = kernel_in(k, 1), *u = kernel_in(k, 2);
   int32_t a;
-  Reduction red;
+  Reduction red = RED_NONE;
   if (!read_reduction(k, &red) || !ks_axis(k, ir_op_attr_int(k->op, "axis", 0), x->rank, "axis", &a)) return false;
   if (!tensor_same_shape(ind, u)) return kernel_fail(k, "indices and updates must have one shape");
   if (u->elem != x->elem) return kernel_fail(k, "updates and data have different element types");
@@ -240,8 +240,8 @@ static bool k_scatter_elements(KernelCtx *k) {
 
 static bool k_scatter_nd(KernelCtx *k) {
   const Tensor *x = kernel_in(k, 0), *ind = kernel_in(k, 1), *u = kernel_in(k, 2);
-  Reduction red;
-  int64_t kk, nt;
+  Reduction red = RED_NONE;
+  int64_t kk = 0, nt;
   if (!read_reduction(k, &red) || !nd_check(k, x, ind, 0, &kk)) return false;
   if (u->elem != x->elem) return kernel_fail(k, "updates and data have different element types");
   /* updates: indices.shape[:-1] + data.shape[kk:] */
