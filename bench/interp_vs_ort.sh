@@ -3,8 +3,9 @@
 # thread, on the real models of ../shared/models (test_data_set_0).
 # Usage: bench/interp_vs_ort.sh   (env: BENCH_REPEAT=N runs, default 10;
 #        QUENCH_BUILD=dir holding bin/quench-run, default build)
-# Exits 1 if quench-run's --check fails for any model: timing wrong results
-# means nothing, but the other models are still measured.
+# Exits 1 if quench-run's --check (--numerics ort: the references come from
+# ONNX Runtime) fails for any model: timing wrong results means nothing, but
+# the other models are still measured. Timed in the default exact mode.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 2
@@ -55,7 +56,11 @@ for m in mnist8 ppocr_cls_mobile_v2 ppocr_en_number_rec_v2 yunet_120x160 \
 		echo "skip: $m ($model or $set_dir missing)"
 		continue
 	fi
-	qout=$("$run" "$model" --check "$set_dir" --repeat "$n" 2>&1)
+	# Correctness against the ONNX Runtime-made reference in the ort numerics
+	# mode (docs/interpreter.md); the timed runs use the default exact mode,
+	# the one calibration uses.
+	qout=$("$run" "$model" --check "$set_dir" --numerics ort 2>&1) &&
+		qout=$("$run" "$model" "$set_dir"/input_*.pb --repeat "$n" 2>&1)
 	qrc=$?
 	if [ $qrc -ne 0 ]; then
 		echo "FAIL: $m: quench-run --check failed (rc $qrc), timing void:"
