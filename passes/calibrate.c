@@ -19,7 +19,9 @@
  * rank-2 constant, H = (2/n) sum x x^T over the tokens of X (rows with the
  * leading dims flattened; K the first dim of a rank-2 X under Gemm
  * transA=1), K x K doubles, for GPTQ rounding in quantize. Input dims
- * K > Q_GRAM_MAX_K (4096) get none (counted as gram-skipped).
+ * K > Q_GRAM_MAX_K (4096) get none (counted as gram-skipped). For every
+ * Conv with a constant weight, one Gram per group over its input patches
+ * (compiler/quant/calib_conv_gram.h; per-group K up to 1024).
  * Changes to the IR: values with no name get the name the printer would
  * give them (so the printed IR reads the same and statistics are keyed by
  * printed names); the module gets `quench.calib_stats = "PATH"`.
@@ -37,6 +39,7 @@
 #include "passes/canon_util.h"
 #include "pm/pass_manager.h"
 #include "quant/calib.h"
+#include "quant/calib_conv_gram.h"
 #include "quant/calib_data.h"
 #include "quant/calib_gram.h"
 
@@ -105,12 +108,21 @@ static void add_gram(QGramSet *g, const IrOp *op, int64_t *skipped) {
   q_gram_get(g, x->name, k, first);
 }
 
+/* Conv inputs: one Gram per group (calib_conv_gram.h). */
+static void add_conv_gram(QConvGramSet *cs, QGramSet *g, const IrOp *op, int64_t *skipped) {
+  if (op->kind != IR_OP_CONV || op->noperands < 2) return;
+  const IrValue *x = ir_op_operand(op, 0), *w = ir_op_operand(op, 1);
+  if (!observed_type(x->type) || !canon_const(w) || !ir_elem_is_float(w->type->elem)) return;
+  if (q_conv_gram_add(cs, g, op) < 0) (*skipped)++;
+}
+
 /* ---- the observer ------------------------------------------------------- */
 
 typedef struct Calib {
   PassContext *ctx;
   QStats stats;
   QGramSet grams;
+  QConvGramSet conv_grams;
   const IrRegion *body;
   bool first_sample;
   bool failed;
@@ -125,6 +137,14 @@ static bool observe_value(Calib *c, const IrOp *op, const IrValue *v, const Tens
     quench_pass_error(c->ctx, op, "%s '%s' (Gram statistics): %s", op ? "value" : "input", v->name, why);
     c->failed = true;
     return false;
+  }
+  for (int i = 0; i < c->conv_grams.n; i++) {
+    const QConvGram *cg = &c->conv_grams.c[i];
+    if (cg->x == v && !q_conv_gram_observe(cg, t, c->ctx->diag, why, sizeof why)) {
+      quench_pass_error(c->ctx, cg->op, "input '%s' (Gram statistics): %s", v->name, why);
+      c->failed = true;
+      return false;
+    }
   }
   if (q_stats_observe(ts, t, why, sizeof why)) return true;
   quench_pass_error(c->ctx, op, "%s '%s': %s; the channel count must be the same in every sample",
@@ -218,6 +238,7 @@ static bool calibrate_run(QPassContext *ctx, QModule *m) {
   q_gram_set_init(&c.grams);
   int64_t gram_skipped = 0;
   for (IrOp *op = f->body->first; gram && op; op = op->next) add_gram(&c.grams, op, &gram_skipped);
+  for (IrOp *op = f->body->first; gram && op; op = op->next) add_conv_gram(&c.conv_grams, &c.grams, op, &gram_skipped);
 
   int n = want > 0 && want < set.n ? (int)want : set.n;
   bool bar = progress && isatty(STDERR_FILENO);
@@ -238,6 +259,7 @@ static bool calibrate_run(QPassContext *ctx, QModule *m) {
   }
   q_stats_free(&c.stats);
   q_gram_set_free(&c.grams);
+  q_conv_gram_set_free(&c.conv_grams);
   return ok;
 }
 
@@ -246,7 +268,7 @@ static const QPassOption options[] = {
     {"samples", Q_OPT_INT, "0", "use the first N samples in name order (0: all)", 0, 1000000000},
     {"stats", Q_OPT_STRING, "quench.qstats", "statistics file to write (.qstats)", 0, 0},
     {"progress", Q_OPT_BOOL, "true", "progress bar on a terminal, else a summary line, on stderr", 0, 0},
-    {"gram", Q_OPT_BOOL, "true", "Gram matrices of MatMul/Gemm inputs with constant weights (for GPTQ; K <= 4096)", 0,
+    {"gram", Q_OPT_BOOL, "true", "Gram matrices of MatMul/Gemm inputs (K <= 4096) and Conv input patches per group (K <= 1024) with constant weights, for GPTQ", 0,
      0},
     {NULL, Q_OPT_BOOL, NULL, NULL, 0, 0},
 };
@@ -254,8 +276,8 @@ static const QPassOption options[] = {
 static const QPassStat stats[] = {
     {"samples", "calibration samples run"},
     {"tensors", "tensors with statistics"},
-    {"gram", "activations with a Gram matrix (MatMul/Gemm inputs)"},
-    {"gram-skipped", "MatMul/Gemm inputs with no Gram matrix: input dim above 4096"},
+    {"gram", "Gram matrices: MatMul/Gemm inputs, and one per group of each Conv"},
+    {"gram-skipped", "layers with no Gram matrix: MatMul/Gemm input dim above 4096, Conv per-group input dim above 1024"},
     {NULL, NULL},
 };
 

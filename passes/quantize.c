@@ -667,7 +667,7 @@ static const PassStat stats[] = {
     {"act-matmuls-float", "MatMuls of two activations left float (act-matmul=false)"},
     {"masks-kept-float", "Add ops of an additive mask (one input 2^16 times the other) left float"},
     {"gptq-weights", "weights given GPTQ codes"},
-    {"gptq-fallbacks", "weights rounded to nearest although GPTQ was asked for (no Gram statistics, not a 2-D MatMul/Gemm integer weight)"},
+    {"gptq-fallbacks", "weights rounded to nearest although GPTQ was asked for (no Gram statistics, too few Conv patches, not an integer MatMul/Gemm/Conv weight)"},
     {"gptq-dead-inputs", "GPTQ inputs never seen non-zero in calibration (their weight rows quantize 0)"},
     {"weight-groups-clipped", "weight quantization groups whose MSE-optimal clip ratio is below 1 (w-clip=mse)"},
     {"biases-corrected", "biases given the empirical bias correction (a new bias where there was none)"},

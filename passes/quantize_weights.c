@@ -11,12 +11,15 @@
  * The arithmetic is compiler/quant/qmath.h and qformat.h's. Codes are
  * rounded to nearest, or chosen by GPTQ (compiler/quant/gptq.h) for the
  * rank-2 integer weights of MatMul/Gemm whose input has Gram statistics
- * (w-rounding=gptq|auto): same scales, same QDQ form, other codes.
+ * and for Conv weights group by group from their patch Grams
+ * (w-rounding=gptq, or auto at 4 bits and below): same scales, same QDQ
+ * form, other codes.
  * Integer scales are amax-based or MSE-optimal clipped (w-clip=mse,
  * compiler/quant/wclip.h; GPTQ keeps its own amax scales); bias-correction
  * then folds the mean output error into the bias (passes/quantize_bias.c).
  * Test: test/lit/quant/quantize-weights.qir, quantize-presets.qir,
- * quantize-gptq.qir, quantize-wclip.qir, quantize-bias-correction.qir. */
+ * quantize-gptq.qir, quantize-gptq-conv.qir, quantize-wclip.qir,
+ * quantize-bias-correction.qir. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +28,7 @@
 
 #include "passes/canon_util.h"
 #include "passes/quantize_util.h"
+#include "quant/calib_conv_gram.h"
 #include "quant/gptq.h"
 #include "quant/qmath.h"
 #include "quant/wclip.h"
@@ -292,10 +296,108 @@ static const char *gptq_refusal(const QzCtx *q, const IrOp *op, const Tensor *t,
   return NULL;
 }
 
+/* GPTQ on a Conv needs this many patches per input of a group: with fewer
+ * (a few small images, late layers of a few positions) H is near singular
+ * and the codes fit the calibration images, not the layer: measured held
+ * out (docs/passes/quantize.md), ppocr_cls's weights-only SQNR fell from
+ * 40.2 to 25.9 dB with every Conv taking GPTQ. */
+#define Q_CONV_GPTQ_MIN_TOKENS 16
+/* w-rounding=auto gives Conv weights GPTQ codes up to this many bits. */
+#define Q_CONV_GPTQ_AUTO_BITS 4
+
+/* Why the Conv weight t (laid out as l) cannot take GPTQ codes, or NULL;
+ * grams[groups] (malloc'ed) gets each group's patch Gram
+ * (quant/calib_conv_gram.h). */
+static const char *gptq_conv_refusal(const QzCtx *q, const IrOp *op, const Tensor *t, const Layout *l,
+                                     const QFormat *f, const QGram ***grams) {
+  *grams = NULL;
+  if (f->kind != Q_FMT_INT) return "not an integer format";
+  int64_t groups = ir_op_attr_int(op, "group", 1);
+  if (t->rank < 3 || groups < 1 || t->dims[0] % groups) return "not a Conv weight";
+  if (!(l->axis == 0 && l->rank == 1) && !(l->axis < 0 && groups == 1))
+    return "scales neither per output channel nor (one group) per tensor";
+  const IrValue *wv = ir_op_operand(op, 1);
+  if (!q->grams || !wv->name) return "no Gram statistics for its input patches";
+  const QGram **g = xmalloc((size_t)groups * sizeof *g);
+  char name[512];
+  for (int64_t gi = 0; gi < groups; gi++) {
+    q_conv_gram_name(name, sizeof name, wv->name, gi);
+    g[gi] = q_gram_find(q->grams, name);
+    if (!g[gi] || g[gi]->n == 0 || g[gi]->k != t->numel / t->dims[0] || !g[gi]->first_dim) {
+      free(g);
+      return "no Gram statistics for its input patches";
+    }
+    if (g[gi]->n < Q_CONV_GPTQ_MIN_TOKENS * g[gi]->k) {
+      free(g);
+      return "too few input patches for its input dim";
+    }
+  }
+  *grams = g;
+  return NULL;
+}
+
+/* GPTQ on a Conv weight, group by group: group gi's weights as a K x M/g
+ * matrix (K = C/g x kernel, the patch layout), its patch Gram as H. */
+static bool gptq_conv(QzCtx *q, IrOp *op, const Tensor *t, const Layout *l, const QWeightCfg *w, const QGram **g,
+                      WOut *o) {
+  int64_t groups = ir_op_attr_int(op, "group", 1), m = t->dims[0], mg = m / groups, k = t->numel / m;
+  QGptqOptions go = {.fmt = w->fmt, .symmetric = w->symmetric, .per_tensor = l->axis < 0, .group = 0,
+                     .percdamp = q->gptq_damp, .act_order = q->gptq_act_order, .clip = w->clip};
+  int64_t np = q_gptq_nparams(&go, k, mg);
+  double *wk = xmalloc((size_t)(k * mg) * sizeof *wk);
+  int64_t *codes = xmalloc((size_t)(k * mg) * sizeof *codes), *zp = xmalloc((size_t)np * sizeof *zp);
+  float *scale = xmalloc((size_t)np * sizeof *scale);
+  o->codes = tensor_new(w->fmt->elem, t->rank, t->dims);
+  o->scale = tensor_new(IR_ELEM_F32, l->rank, l->sdims);
+  Tensor *zt = tensor_new(w->fmt->elem, l->rank, l->sdims);
+  bool ok = true, anyz = false;
+  int64_t dead = 0;
+  for (int64_t gi = 0; ok && gi < groups; gi++) {
+    const float *src = (const float *)t->data + gi * mg * k; /* element (channel c, input i) at c*k + i */
+    for (int64_t i = 0; i < k; i++)
+      for (int64_t c = 0; c < mg; c++) wk[i * mg + c] = t->elem == IR_ELEM_F32 ? src[c * k + i] : tensor_get_f64(t, (gi * mg + c) * k + i);
+    QGptqInfo info;
+    ok = q_gptq_quantize(wk, g[gi]->h, k, mg, &go, codes, scale, zp, &info);
+    dead += info.dead;
+    for (int64_t c = 0; ok && c < mg; c++) {
+      int64_t p = go.per_tensor ? 0 : c, ch = gi * mg + c;
+      for (int64_t i = 0; i < k; i++) tensor_set_i64(o->codes, ch * k + i, codes[i * mg + c]);
+      tensor_set_f64(o->scale, go.per_tensor ? 0 : ch, scale[p]);
+      tensor_set_i64(zt, go.per_tensor ? 0 : ch, zp[p]);
+      anyz |= zp[p] != 0;
+    }
+  }
+  if (ok && anyz) o->zp = zt;
+  else tensor_free(zt);
+  if (ok) {
+    quench_pass_stat_add(q->ctx, "gptq-weights", 1);
+    quench_pass_stat_add(q->ctx, "gptq-dead-inputs", dead);
+  } else {
+    tensor_free(o->codes), tensor_free(o->scale);
+    o->codes = o->scale = NULL;
+    quench_pass_stat_add(q->ctx, "gptq-fallbacks", 1);
+  }
+  free(wk), free(codes), free(zp), free(scale);
+  return ok;
+}
+
 /* GPTQ codes and parameters of t into o; false: round to nearest instead
  * (counted as gptq-fallbacks when GPTQ was asked for, or when it failed). */
 static bool gptq_tensor(QzCtx *q, IrOp *op, const Tensor *t, const Layout *l, const QWeightCfg *w, WOut *o) {
   if (w->rounding == Q_ROUND_RTN) return false;
+  if (op->kind == IR_OP_CONV) {
+    /* auto: Conv weights take GPTQ at 4 bits and below only; at 8 bits with
+     * quantized activations it was not better held out (quantize.md). */
+    if (w->rounding == Q_ROUND_AUTO && w->fmt->bits > Q_CONV_GPTQ_AUTO_BITS) return false;
+    const QGram **cg;
+    if (gptq_conv_refusal(q, op, t, l, w->fmt, &cg)) {
+      if (w->rounding == Q_ROUND_GPTQ) quench_pass_stat_add(q->ctx, "gptq-fallbacks", 1);
+      return false;
+    }
+    bool ok = gptq_conv(q, op, t, l, w, cg, o);
+    free(cg);
+    return ok;
+  }
   const QGram *g;
   if (gptq_refusal(q, op, t, l, w->fmt, &g)) {
     if (w->rounding == Q_ROUND_GPTQ) quench_pass_stat_add(q->ctx, "gptq-fallbacks", 1);
