@@ -6,7 +6,9 @@
  * and the same GPTQ (compiler/quant/gptq.h) applies to the group's weights
  * as a K x M/group matrix. One QGram per group, named
  * "conv:<weight value name>:<group>", in the same set and .qstats `gram`
- * blocks as the MatMul/Gemm ones. Test: test/lit/quant/quantize-gptq-conv.qir. */
+ * blocks as the MatMul/Gemm ones. Tests: test/unit/test_conv_gram.c (against
+ * the interpreter's Conv), test/lit/quant/calibrate-conv-gram.qir,
+ * quantize-gptq-conv.qir. */
 #ifndef QUENCH_QUANT_CALIB_CONV_GRAM_H
 #define QUENCH_QUANT_CALIB_CONV_GRAM_H
 
