@@ -23,9 +23,10 @@ typedef bool (*InterpObserver)(void *ctx, const IrOp *op, Tensor *const *results
  * EXACT: sums accumulate in double and round once, transcendental functions
  * come from libm; the ground truth for calibration and every backend.
  * ORT: ReduceSum/ReduceMean on f32 add in ONNX Runtime's CPU order and f32
- * Tanh uses its rational approximation, so outputs that ONNX Runtime produced
- * (most test_data_sets) are reproduced to the last bit where a graph amplifies
- * rounding; every other op is computed as under EXACT. */
+ * Tanh and Sigmoid use its rational approximations, so outputs that ONNX
+ * Runtime produced (most test_data_sets) are reproduced to the last bit
+ * where a graph amplifies rounding; every other op is computed as under
+ * EXACT. */
 typedef enum { INTERP_NUMERICS_EXACT = 0, INTERP_NUMERICS_ORT } InterpNumerics;
 
 typedef struct InterpOptions {

@@ -66,27 +66,38 @@ static bool act(KernelCtx *k, float (*f)(float, const UnParams *), double (*d)(d
 
 #define ATTR(name, dflt) ir_op_attr_float(k->op, name, dflt)
 
+/* InterpNumerics ORT on an f32 input: ONNX Runtime's approximation
+ * (ort_numerics.h); other types keep the exact formula. */
+static bool ort_f32(const KernelCtx *k) {
+  const Tensor *x = kernel_in(k, 0);
+  return k->numerics == INTERP_NUMERICS_ORT && x && x->elem == IR_ELEM_F32;
+}
+#define ORT_UNARY(NAME, FN)                                                          \
+  static float NAME##_ort_f(float x, const UnParams *p) {                            \
+    (void)p;                                                                         \
+    return FN(x);                                                                    \
+  }                                                                                  \
+  static void NAME##_ort_loop(float *y, const float *x, int64_t n, const UnParams *p) { \
+    (void)p;                                                                         \
+    for (int64_t i = 0; i < n; i++) y[i] = FN(x[i]);                                 \
+  }
+ORT_UNARY(sigmoid, ortnum_sigmoid)
+ORT_UNARY(tanh, ortnum_tanh)
+
 static bool k_relu(KernelCtx *k) { return act(k, relu_f, relu_d, relu_i, relu_loop, (UnParams){0}); }
 static bool k_leaky(KernelCtx *k) {
   return act(k, leaky_f, leaky_d, NULL, leaky_loop, (UnParams){ATTR("alpha", 0.01f), 0, 0});
 }
-static bool k_sigmoid(KernelCtx *k) { return act(k, sigmoid_f, sigmoid_d, NULL, sigmoid_loop, (UnParams){0}); }
+static bool k_sigmoid(KernelCtx *k) {
+  if (ort_f32(k)) return act(k, sigmoid_ort_f, sigmoid_d, NULL, sigmoid_ort_loop, (UnParams){0});
+  return act(k, sigmoid_f, sigmoid_d, NULL, sigmoid_loop, (UnParams){0});
+}
 static bool k_hsigmoid(KernelCtx *k) {
   return act(k, hsigmoid_f, hsigmoid_d, NULL, NULL, (UnParams){ATTR("alpha", 0.2f), ATTR("beta", 0.5f), 0});
 }
 static bool k_hswish(KernelCtx *k) { return act(k, hswish_f, hswish_d, NULL, NULL, (UnParams){0}); }
-static float tanh_ort_f(float x, const UnParams *p) {
-  (void)p;
-  return ortnum_tanh(x);
-}
-static void tanh_ort_loop(float *y, const float *x, int64_t n, const UnParams *p) {
-  (void)p;
-  for (int64_t i = 0; i < n; i++) y[i] = ortnum_tanh(x[i]);
-}
 static bool k_tanh(KernelCtx *k) {
-  const Tensor *x = kernel_in(k, 0); /* f32 only: other types keep the exact formula */
-  if (k->numerics == INTERP_NUMERICS_ORT && x && x->elem == IR_ELEM_F32)
-    return act(k, tanh_ort_f, tanh_d, NULL, tanh_ort_loop, (UnParams){0});
+  if (ort_f32(k)) return act(k, tanh_ort_f, tanh_d, NULL, tanh_ort_loop, (UnParams){0});
   return act(k, tanh_f, tanh_d, NULL, tanh_loop, (UnParams){0});
 }
 static bool k_softplus(KernelCtx *k) { return act(k, softplus_f, softplus_d, NULL, NULL, (UnParams){0}); }

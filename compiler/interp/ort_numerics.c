@@ -1,4 +1,4 @@
-/* ONNX Runtime's float rounding for Tanh and ReduceSum/ReduceMean
+/* ONNX Runtime's float rounding for Tanh, Sigmoid and ReduceSum/ReduceMean
  * (ort_numerics.h). Everything here is float arithmetic in a fixed order:
  * the point is to make the same roundings, not better ones. */
 #include "interp/ort_numerics.h"
@@ -12,16 +12,32 @@ static const float TANH_ALPHA[7] = {-2.76076847742355e-16f, 2.00018790482477e-13
 static const float TANH_BETA[4] = {1.19825839466702e-06f, 1.18534705686654e-04f, 2.26843463243900e-03f,
                                    4.89352518554385e-03f};
 
-float ortnum_tanh(float x) {
-  if (isnan(x)) return x;
-  float v = x < -9.0f ? -9.0f : x > 9.0f ? 9.0f : x;
+/* x·P(x²) / Q(x²) for x clamped to [-lim, lim], each polynomial by Horner
+ * steps with fused multiply-adds from its highest coefficient, as MLAS's
+ * FMA3 kernels evaluate Eigen's rational approximations. */
+static float rational(float x, float lim, const float *alpha, int na, const float *beta, int nb) {
+  float v = x < -lim ? -lim : x > lim ? lim : x;
   float x2 = v * v;
-  float p = fmaf(x2, TANH_ALPHA[0], TANH_ALPHA[1]);
-  for (int i = 2; i < 7; i++) p = fmaf(p, x2, TANH_ALPHA[i]);
+  float p = fmaf(x2, alpha[0], alpha[1]);
+  for (int i = 2; i < na; i++) p = fmaf(p, x2, alpha[i]);
   p *= v;
-  float q = fmaf(x2, TANH_BETA[0], TANH_BETA[1]);
-  for (int i = 2; i < 4; i++) q = fmaf(q, x2, TANH_BETA[i]);
+  float q = fmaf(x2, beta[0], beta[1]);
+  for (int i = 2; i < nb; i++) q = fmaf(q, x2, beta[i]);
   return p / q;
+}
+
+float ortnum_tanh(float x) { return isnan(x) ? x : rational(x, 9.0f, TANH_ALPHA, 7, TANH_BETA, 4); }
+
+/* MLAS's logistic coefficients (logistic.cpp, from Eigen). */
+static const float LOGI_ALPHA[5] = {4.37031012579801e-11f, 1.15627324459942e-07f, 6.08574864600143e-05f,
+                                    8.51377133304701e-03f, 2.48287947061529e-01f};
+static const float LOGI_BETA[6] = {6.10247389755681e-13f, 5.76102136993427e-09f, 6.29106785017040e-06f,
+                                   1.70198817374094e-03f, 1.16817656904453e-01f, 9.93151921023180e-01f};
+
+float ortnum_sigmoid(float x) {
+  if (isnan(x)) return x;
+  float r = rational(x, 18.0f, LOGI_ALPHA, 5, LOGI_BETA, 6) + 0.5f;
+  return r < 0.0f ? 0.0f : r; /* no upper clamp: MLAS gives 1.0000001 at 17.844 */
 }
 
 float ortnum_eigen_sum(const float *x, int64_t n, int64_t align) {

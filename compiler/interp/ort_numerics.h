@@ -2,8 +2,8 @@
  * decides whether a test_data_set that ONNX Runtime produced can be
  * reproduced (InterpNumerics ORT, `quench-run --numerics ort`). The orders
  * are those of ONNX Runtime 1.20-1.32 on x86-64 (Eigen's SSE sum, MLAS's
- * single-row SGEMM, MLAS's FMA3 tanh); docs/interpreter.md lists them and
- * how they were checked. */
+ * single-row SGEMM, MLAS's FMA3 tanh and logistic); docs/interpreter.md
+ * lists them and how they were checked. */
 #ifndef QUENCH_INTERP_ORT_NUMERICS_H
 #define QUENCH_INTERP_ORT_NUMERICS_H
 
@@ -13,6 +13,12 @@
 /* tanh by the rational approximation of Eigen/MLAS (degree 13 over 6 in x,
  * Horner steps fused), input clamped to [-9, 9]; NaN stays NaN. */
 float ortnum_tanh(float x);
+
+/* The logistic function by MLAS's rational approximation (degree 9 over
+ * 10 in x, Horner steps fused, + 0.5), input clamped to [-18, 18], result
+ * clamped below at 0 only (ONNX Runtime gives 1.0000001 at x = 17.844);
+ * NaN stays NaN. */
+float ortnum_sigmoid(float x);
 
 /* Eigen's float sum of x[0..n): two 4-lane accumulators over the 16-byte
  * aligned body, lanes folded (l0+l2)+(l1+l3), then the unaligned head and

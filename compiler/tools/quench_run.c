@@ -59,7 +59,7 @@ static void usage(FILE *out) {
         "  --profile          print the time spent per op kind (all runs)\n"
         "  --numerics exact|ort  float rounding where the spec leaves it open (exact):\n"
         "                     ort adds f32 ReduceSum/ReduceMean in ONNX Runtime's order and\n"
-        "                     uses its f32 Tanh, to reproduce outputs it produced bit for bit\n"
+        "                     uses its f32 Tanh and Sigmoid, to reproduce its outputs bit for bit\n"
         "  -h, --help         this help\n",
         out);
 }

@@ -4,8 +4,8 @@ test/ort/run.sh in a venv holding onnxruntime, onnx and numpy).
 
     numerics.py BIN_DIR WORK_DIR
 
-One-node models: Tanh over a sweep of [-10, 10] plus NaN, +-inf, +-0 and
-subnormals, and f32 ReduceSum/ReduceMean in every pattern the ort mode
+One-node models: Tanh over a sweep of [-10, 10] and Sigmoid over [-20, 20],
+plus NaN, +-inf, +-0 and subnormals, and f32 ReduceSum/ReduceMean in every pattern the ort mode
 covers: rows (the reduced axes last, rows starting off a 16-byte boundary,
 shorter than a packet), columns (the reduced axes first), the middle axis
 (lengths 4k, 4k+1, 4k+2, 4k+3: the one-row SGEMM's groups of 4, 2 and 1),
@@ -34,7 +34,7 @@ def model(op, shape, axes, keepdims):
     if axes is not None:
         inits.append(helper.make_tensor("axes", TensorProto.INT64, [len(axes)], axes))
         node_in.append("axes")
-    attrs = {} if op == "Tanh" else {"keepdims": keepdims}
+    attrs = {} if op in ("Tanh", "Sigmoid") else {"keepdims": keepdims}
     node = helper.make_node(op, node_in, ["y"], **attrs)
     g = helper.make_graph([node], op.lower(), inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
                           inits)
@@ -69,7 +69,9 @@ def main():
     so.intra_op_num_threads = 1
     sweep = np.concatenate([np.linspace(-10, 10, 40001, dtype=np.float32), rng.normal(0, 2, 20000).astype(np.float32),
                             np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, -1e-40, 9.0, -9.0], np.float32)])
-    cases = [("tanh", "Tanh", sweep, None, 1, True)]
+    sweep_s = np.concatenate([np.linspace(-20, 20, 40001, dtype=np.float32), rng.normal(0, 4, 20000).astype(np.float32),
+                              np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, -1e-40, 18.0, -18.0], np.float32)])
+    cases = [("tanh", "Tanh", sweep, None, 1, True), ("sigmoid", "Sigmoid", sweep_s, None, 1, True)]
     for op in ("ReduceSum", "ReduceMean"):
         cases += [
             (op + "-rows", op, mixed(rng, (7, 37)), [1], 1, True),
