@@ -276,26 +276,6 @@ static const char *node_name(const IrOp *op) { return op->src_name ? op->src_nam
 
 /* ---- GPTQ ------------------------------------------------------------------------ */
 
-/* Why op's weight t (laid out as l) cannot take GPTQ codes, or NULL. */
-static const char *gptq_refusal(const QzCtx *q, const IrOp *op, const Tensor *t, const Layout *l, const QFormat *f,
-                                const QGram **gram) {
-  *gram = NULL;
-  bool gemm = op->kind == IR_OP_GEMM;
-  if ((op->kind != IR_OP_MATMUL && !gemm) || t->rank != 2) return "not the rank-2 weight of a MatMul or Gemm";
-  if (f->kind != Q_FMT_INT) return "not an integer format";
-  int32_t oc, ic;
-  qz_weight_axes(op, t->rank, &oc, &ic);
-  bool tensor = l->axis < 0, channel = l->axis == oc && l->rank == 1, group = l->axis == ic && l->rank == 2;
-  if (!tensor && !channel && !group) return "scales along neither the output nor the input dim";
-  const IrValue *x = ir_op_operand(op, 0);
-  const QGram *g = q->grams && x->name ? q_gram_find(q->grams, x->name) : NULL;
-  if (!g || g->n == 0) return "no Gram statistics for its input";
-  bool first = gemm && ir_op_attr_int(op, "transA", 0) && x->type->rank == 2;
-  if (g->k != t->dims[ic] || g->first_dim != first) return "Gram statistics of another input dim";
-  *gram = g;
-  return NULL;
-}
-
 /* GPTQ on a Conv needs this many patches per input of a group: with fewer
  * (a few small images, late layers of a few positions) H is near singular
  * and the codes fit the calibration images, not the layer: measured held
@@ -305,67 +285,106 @@ static const char *gptq_refusal(const QzCtx *q, const IrOp *op, const Tensor *t,
 /* w-rounding=auto gives Conv weights GPTQ codes up to this many bits. */
 #define Q_CONV_GPTQ_AUTO_BITS 4
 
-/* Why the Conv weight t (laid out as l) cannot take GPTQ codes, or NULL;
- * grams[groups] (malloc'ed) gets each group's patch Gram
- * (quant/calib_conv_gram.h). */
-static const char *gptq_conv_refusal(const QzCtx *q, const IrOp *op, const Tensor *t, const Layout *l,
-                                     const QFormat *f, const QGram ***grams) {
-  *grams = NULL;
-  if (f->kind != Q_FMT_INT) return "not an integer format";
+/* A weight as GPTQ sees it: `groups` independent K x N matrices (MatMul and
+ * Gemm: one; Conv: one per group, N = M/group, K = C/group x kernel, the
+ * patch layout), each with its Gram matrix. */
+typedef struct GptqView {
+  int64_t groups, k, n;
+  int64_t block;   /* > 0: one scale per `block` inputs (MatMul groups) */
+  bool kn;         /* element (i, c) at i*n + c (ONNX B[K,N]), else at (gi*n + c)*k + i */
+  const QGram **g; /* groups entries, malloc'ed */
+} GptqView;
+
+static int64_t gptq_elem(const GptqView *v, int64_t gi, int64_t i, int64_t c) {
+  return v->kn ? i * v->n + c : (gi * v->n + c) * v->k + i;
+}
+
+/* The Conv part of gptq_view: one patch Gram per group
+ * (quant/calib_conv_gram.h), each with enough patches. */
+static const char *gptq_conv_view(const QzCtx *q, const IrOp *op, const Tensor *t, const Layout *l, GptqView *v) {
   int64_t groups = ir_op_attr_int(op, "group", 1);
   if (t->rank < 3 || groups < 1 || t->dims[0] % groups) return "not a Conv weight";
   if (!(l->axis == 0 && l->rank == 1) && !(l->axis < 0 && groups == 1))
     return "scales neither per output channel nor (one group) per tensor";
   const IrValue *wv = ir_op_operand(op, 1);
   if (!q->grams || !wv->name) return "no Gram statistics for its input patches";
-  const QGram **g = xmalloc((size_t)groups * sizeof *g);
+  *v = (GptqView){.groups = groups, .k = t->numel / t->dims[0], .n = t->dims[0] / groups};
+  v->g = xmalloc((size_t)groups * sizeof *v->g);
   char name[512];
   for (int64_t gi = 0; gi < groups; gi++) {
     q_conv_gram_name(name, sizeof name, wv->name, gi);
-    g[gi] = q_gram_find(q->grams, name);
-    if (!g[gi] || g[gi]->n == 0 || g[gi]->k != t->numel / t->dims[0] || !g[gi]->first_dim) {
-      free(g);
-      return "no Gram statistics for its input patches";
-    }
-    if (g[gi]->n < Q_CONV_GPTQ_MIN_TOKENS * g[gi]->k) {
-      free(g);
-      return "too few input patches for its input dim";
-    }
+    const QGram *g = v->g[gi] = q_gram_find(q->grams, name);
+    if (!g || g->n == 0 || g->k != v->k || !g->first_dim) return "no Gram statistics for its input patches";
+    if (g->n < Q_CONV_GPTQ_MIN_TOKENS * g->k) return "too few input patches for its input dim";
   }
-  *grams = g;
   return NULL;
 }
 
-/* GPTQ on a Conv weight, group by group: group gi's weights as a K x M/g
- * matrix (K = C/g x kernel, the patch layout), its patch Gram as H. */
-static bool gptq_conv(QzCtx *q, IrOp *op, const Tensor *t, const Layout *l, const QWeightCfg *w, const QGram **g,
-                      WOut *o) {
-  int64_t groups = ir_op_attr_int(op, "group", 1), m = t->dims[0], mg = m / groups, k = t->numel / m;
-  QGptqOptions go = {.fmt = w->fmt, .symmetric = w->symmetric, .per_tensor = l->axis < 0, .group = 0,
+/* Why op's weight t (laid out as l) cannot take GPTQ codes, or NULL with
+ * *v filled. v->g is malloc'ed either way (NULL or not). */
+static const char *gptq_view(const QzCtx *q, const IrOp *op, const Tensor *t, const Layout *l, const QFormat *f,
+                             GptqView *v) {
+  *v = (GptqView){0};
+  if (f->kind != Q_FMT_INT) return "not an integer format";
+  if (op->kind == IR_OP_CONV) return gptq_conv_view(q, op, t, l, v);
+  bool gemm = op->kind == IR_OP_GEMM;
+  if ((op->kind != IR_OP_MATMUL && !gemm) || t->rank != 2) return "not the rank-2 weight of a MatMul, Gemm or Conv";
+  int32_t oc, ic;
+  qz_weight_axes(op, t->rank, &oc, &ic);
+  bool tensor = l->axis < 0, channel = l->axis == oc && l->rank == 1, group = l->axis == ic && l->rank == 2;
+  if (!tensor && !channel && !group) return "scales along neither the output nor the input dim";
+  const IrValue *x = ir_op_operand(op, 0);
+  const QGram *g = q->grams && x->name ? q_gram_find(q->grams, x->name) : NULL;
+  if (!g || g->n == 0) return "no Gram statistics for its input";
+  bool first = gemm && ir_op_attr_int(op, "transA", 0) && x->type->rank == 2;
+  if (g->k != t->dims[ic] || g->first_dim != first) return "Gram statistics of another input dim";
+  /* Gemm transB=1's [N,K] is the Conv layout with one group. */
+  *v = (GptqView){.groups = 1, .k = t->dims[ic], .n = t->dims[oc], .block = group ? l->block : 0, .kn = ic == 0};
+  v->g = xmalloc(sizeof *v->g);
+  v->g[0] = g;
+  return NULL;
+}
+
+/* GPTQ codes and parameters of t into o; false: round to nearest instead
+ * (counted as gptq-fallbacks when GPTQ was asked for, or when it failed). */
+static bool gptq_tensor(QzCtx *q, IrOp *op, const Tensor *t, const Layout *l, const QWeightCfg *w, WOut *o) {
+  if (w->rounding == Q_ROUND_RTN) return false;
+  /* auto: Conv weights take GPTQ at 4 bits and below only; at 8 bits with
+   * quantized activations it was not better held out (quantize.md). */
+  if (op->kind == IR_OP_CONV && w->rounding == Q_ROUND_AUTO && w->fmt->bits > Q_CONV_GPTQ_AUTO_BITS) return false;
+  GptqView v;
+  if (gptq_view(q, op, t, l, w->fmt, &v)) {
+    if (w->rounding == Q_ROUND_GPTQ) quench_pass_stat_add(q->ctx, "gptq-fallbacks", 1);
+    free(v.g);
+    return false;
+  }
+  int64_t k = v.k, n = v.n;
+  QGptqOptions go = {.fmt = w->fmt, .symmetric = w->symmetric, .per_tensor = l->axis < 0, .group = v.block,
                      .percdamp = q->gptq_damp, .act_order = q->gptq_act_order, .clip = w->clip};
-  int64_t np = q_gptq_nparams(&go, k, mg);
-  double *wk = xmalloc((size_t)(k * mg) * sizeof *wk);
-  int64_t *codes = xmalloc((size_t)(k * mg) * sizeof *codes), *zp = xmalloc((size_t)np * sizeof *zp);
+  int64_t np = q_gptq_nparams(&go, k, n);
+  double *wk = xmalloc((size_t)(k * n) * sizeof *wk);
+  int64_t *codes = xmalloc((size_t)(k * n) * sizeof *codes), *zp = xmalloc((size_t)np * sizeof *zp);
   float *scale = xmalloc((size_t)np * sizeof *scale);
   o->codes = tensor_new(w->fmt->elem, t->rank, t->dims);
   o->scale = tensor_new(IR_ELEM_F32, l->rank, l->sdims);
   Tensor *zt = tensor_new(w->fmt->elem, l->rank, l->sdims);
   bool ok = true, anyz = false;
   int64_t dead = 0;
-  for (int64_t gi = 0; ok && gi < groups; gi++) {
-    const float *src = (const float *)t->data + gi * mg * k; /* element (channel c, input i) at c*k + i */
+  for (int64_t gi = 0; ok && gi < v.groups; gi++) {
     for (int64_t i = 0; i < k; i++)
-      for (int64_t c = 0; c < mg; c++) wk[i * mg + c] = t->elem == IR_ELEM_F32 ? src[c * k + i] : tensor_get_f64(t, (gi * mg + c) * k + i);
+      for (int64_t c = 0; c < n; c++) wk[i * n + c] = tensor_get_f64(t, gptq_elem(&v, gi, i, c));
     QGptqInfo info;
-    ok = q_gptq_quantize(wk, g[gi]->h, k, mg, &go, codes, scale, zp, &info);
+    ok = q_gptq_quantize(wk, v.g[gi]->h, k, n, &go, codes, scale, zp, &info);
     dead += info.dead;
-    for (int64_t c = 0; ok && c < mg; c++) {
-      int64_t p = go.per_tensor ? 0 : c, ch = gi * mg + c;
-      for (int64_t i = 0; i < k; i++) tensor_set_i64(o->codes, ch * k + i, codes[i * mg + c]);
-      tensor_set_f64(o->scale, go.per_tensor ? 0 : ch, scale[p]);
-      tensor_set_i64(zt, go.per_tensor ? 0 : ch, zp[p]);
-      anyz |= zp[p] != 0;
-    }
+    for (int64_t i = 0; ok && i < k; i++)
+      for (int64_t c = 0; c < n; c++) {
+        int64_t e = gptq_elem(&v, gi, i, c), p = layout_index(l, e);
+        int64_t gp = go.per_tensor ? 0 : go.group > 0 ? i / go.group * n + c : c;
+        tensor_set_i64(o->codes, e, codes[i * n + c]);
+        tensor_set_f64(o->scale, p, scale[gp]);
+        tensor_set_i64(zt, p, zp[gp]);
+        anyz |= zp[gp] != 0;
+      }
   }
   if (ok && anyz) o->zp = zt;
   else tensor_free(zt);
@@ -377,68 +396,7 @@ static bool gptq_conv(QzCtx *q, IrOp *op, const Tensor *t, const Layout *l, cons
     o->codes = o->scale = NULL;
     quench_pass_stat_add(q->ctx, "gptq-fallbacks", 1);
   }
-  free(wk), free(codes), free(zp), free(scale);
-  return ok;
-}
-
-/* GPTQ codes and parameters of t into o; false: round to nearest instead
- * (counted as gptq-fallbacks when GPTQ was asked for, or when it failed). */
-static bool gptq_tensor(QzCtx *q, IrOp *op, const Tensor *t, const Layout *l, const QWeightCfg *w, WOut *o) {
-  if (w->rounding == Q_ROUND_RTN) return false;
-  if (op->kind == IR_OP_CONV) {
-    /* auto: Conv weights take GPTQ at 4 bits and below only; at 8 bits with
-     * quantized activations it was not better held out (quantize.md). */
-    if (w->rounding == Q_ROUND_AUTO && w->fmt->bits > Q_CONV_GPTQ_AUTO_BITS) return false;
-    const QGram **cg;
-    if (gptq_conv_refusal(q, op, t, l, w->fmt, &cg)) {
-      if (w->rounding == Q_ROUND_GPTQ) quench_pass_stat_add(q->ctx, "gptq-fallbacks", 1);
-      return false;
-    }
-    bool ok = gptq_conv(q, op, t, l, w, cg, o);
-    free(cg);
-    return ok;
-  }
-  const QGram *g;
-  if (gptq_refusal(q, op, t, l, w->fmt, &g)) {
-    if (w->rounding == Q_ROUND_GPTQ) quench_pass_stat_add(q->ctx, "gptq-fallbacks", 1);
-    return false;
-  }
-  int32_t oc, ic;
-  qz_weight_axes(op, t->rank, &oc, &ic);
-  int64_t k = t->dims[ic], n = t->dims[oc];
-  QGptqOptions go = {.fmt = w->fmt, .symmetric = w->symmetric, .per_tensor = l->axis < 0,
-                     .group = l->axis == ic ? l->block : 0, .percdamp = q->gptq_damp, .act_order = q->gptq_act_order,
-                     .clip = w->clip};
-  int64_t np = q_gptq_nparams(&go, k, n);
-  double *wk = xmalloc((size_t)(k * n) * sizeof *wk);
-  int64_t *codes = xmalloc((size_t)(k * n) * sizeof *codes), *zp = xmalloc((size_t)np * sizeof *zp);
-  float *scale = xmalloc((size_t)np * sizeof *scale);
-  /* Element (input i, output c) of t: i*n + c for B[K,N], c*k + i for Gemm transB=1's [N,K]. */
-  for (int64_t i = 0; i < k; i++)
-    for (int64_t c = 0; c < n; c++) wk[i * n + c] = tensor_get_f64(t, ic == 0 ? i * n + c : c * k + i);
-  QGptqInfo info;
-  bool ok = q_gptq_quantize(wk, g->h, k, n, &go, codes, scale, zp, &info);
-  if (ok) {
-    o->codes = tensor_new(w->fmt->elem, t->rank, t->dims);
-    o->scale = tensor_new(IR_ELEM_F32, l->rank, l->sdims);
-    Tensor *zt = tensor_new(w->fmt->elem, l->rank, l->sdims);
-    bool anyz = false;
-    for (int64_t e = 0; e < t->numel; e++) {
-      int64_t i = ic == 0 ? e / n : e % k, c = ic == 0 ? e % n : e / k;
-      int64_t gp = go.per_tensor ? 0 : go.group > 0 ? i / go.group * n + c : c, p = layout_index(l, e);
-      tensor_set_i64(o->codes, e, codes[i * n + c]);
-      tensor_set_f64(o->scale, p, scale[gp]);
-      tensor_set_i64(zt, p, zp[gp]);
-      anyz |= zp[gp] != 0;
-    }
-    if (anyz) o->zp = zt;
-    else tensor_free(zt);
-    quench_pass_stat_add(q->ctx, "gptq-weights", 1);
-    quench_pass_stat_add(q->ctx, "gptq-dead-inputs", info.dead);
-  } else {
-    quench_pass_stat_add(q->ctx, "gptq-fallbacks", 1);
-  }
-  free(wk), free(codes), free(zp), free(scale);
+  free(wk), free(codes), free(zp), free(scale), free(v.g);
   return ok;
 }
 
