@@ -537,8 +537,11 @@ static bool check_names(Run *r) {
     const QRule *q = &r->q.cfg.rules[i];
     const StrMap *map = q->sel == Q_SEL_NODE ? &n.nodes : q->sel == Q_SEL_TENSOR ? &n.values : NULL;
     if (map && !strmap_get(map, q->name)) {
-      diag_error(r->q.ctx->diag, diag_loc(r->q.cfg.path, q->line, q->name_col), "no %s named '%s' in the module",
-                 q->sel == Q_SEL_NODE ? "node" : "tensor", q->name);
+      if (q->line == 0) /* from float-values, not from the file */
+        quench_pass_error(r->q.ctx, NULL, "float-values: no value named '%s' in the module", q->name);
+      else
+        diag_error(r->q.ctx->diag, diag_loc(r->q.cfg.path, q->line, q->name_col), "no %s named '%s' in the module",
+                   q->sel == Q_SEL_NODE ? "node" : "tensor", q->name);
       ok = false;
     }
   }
@@ -548,19 +551,35 @@ static bool check_names(Run *r) {
 
 /* ---- options and entry ------------------------------------------------------------ */
 
-static bool split_keep(Run *r, const char *s) {
-  while (s && *s) {
-    const char *e = strchr(s, ',');
-    size_t len = e ? (size_t)(e - s) : strlen(s);
+/* The next non-empty item of a comma-separated list (malloc'ed), NULL at
+ * the end. */
+static char *next_item(const char **s) {
+  while (*s && **s) {
+    const char *e = strchr(*s, ',');
+    size_t len = e ? (size_t)(e - *s) : strlen(*s);
+    const char *at = *s;
+    *s = e ? e + 1 : NULL;
     if (len) {
-      r->keep = realloc(r->keep, (size_t)(r->nkeep + 1) * sizeof *r->keep);
-      r->keep[r->nkeep] = malloc(len + 1);
-      memcpy(r->keep[r->nkeep], s, len);
-      r->keep[r->nkeep++][len] = 0;
+      char *item = malloc(len + 1);
+      memcpy(item, at, len);
+      item[len] = 0;
+      return item;
     }
-    s = e ? e + 1 : NULL;
   }
-  return true;
+  return NULL;
+}
+
+static void split_keep(Run *r, const char *s) {
+  for (char *item; (item = next_item(&s));) {
+    r->keep = realloc(r->keep, (size_t)(r->nkeep + 1) * sizeof *r->keep);
+    r->keep[r->nkeep++] = item;
+  }
+}
+
+/* float-values: value names kept float, as `tensor NAME float` rules
+ * after the config's (quench report --sensitivity uses it). */
+static void add_float_values(Run *r, const char *s) {
+  for (char *item; (item = next_item(&s)); free(item)) q_config_add_float_tensor(&r->q.cfg, item);
 }
 
 static const char *module_stats_path(const IrModule *m) {
@@ -601,7 +620,9 @@ static bool setup(Run *r, PassContext *ctx, IrModule *m) {
   r->q.gptq_act_order = quench_pass_option_bool(ctx, "gptq-act-order");
   q_config_init(&r->q.cfg, &base);
   const char *cfg = quench_pass_option_string(ctx, "config");
-  if (*cfg && (!q_config_parse_file(&r->q.cfg, cfg, ctx->diag) || !check_names(r))) return false;
+  if (*cfg && !q_config_parse_file(&r->q.cfg, cfg, ctx->diag)) return false;
+  add_float_values(r, quench_pass_option_string(ctx, "float-values"));
+  if (r->q.cfg.n && !check_names(r)) return false;
   split_keep(r, quench_pass_option_string(ctx, "keep-float"));
   const char *outs = quench_pass_option_string(ctx, "outputs");
   if (strcmp(outs, "all") != 0 && strcmp(outs, "feeding") != 0) {
@@ -640,6 +661,8 @@ static const PassOption options[] = {
      0, 0},
     {"percentile", Q_OPT_FLOAT, "99.99", "the percentile calibrator's percentile, per side", 0, 0},
     {"keep-float", Q_OPT_STRING, "", "comma-separated op types or node names that stay float", 0, 0},
+    {"float-values", Q_OPT_STRING, "", "comma-separated value names that stay float (a `tensor NAME float` rule each)",
+     0, 0},
     {"outputs", Q_OPT_STRING, "all",
      "feeding: quantize outputs and Add/pool/Concat ops only with a quantized linear op downstream; all: always", 0,
      0},

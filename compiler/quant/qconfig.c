@@ -315,6 +315,13 @@ static bool push_rule(QConfig *c, const QRule *r) {
   return true;
 }
 
+void q_config_add_float_tensor(QConfig *c, const char *tensor) {
+  size_t n = strlen(tensor) + 1;
+  QRule r = {.sel = Q_SEL_TENSOR, .name = malloc(n), .set = Q_SET_FLOAT, .v = {.keep_float = true}};
+  memcpy(r.name, tensor, n);
+  if (!push_rule(c, &r)) free(r.name);
+}
+
 /* Parses one line (a NUL-terminated copy `buf` of the text at p->bol). */
 static bool parse_line(Parser *p, char *buf) {
   char *hash = strchr(buf, '#');

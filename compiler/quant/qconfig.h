@@ -117,6 +117,10 @@ void q_config_free(QConfig *c);
 bool q_config_parse(QConfig *c, const char *text, size_t len, const char *path, Diag *d);
 bool q_config_parse_file(QConfig *c, const char *path, Diag *d);
 
+/* Appends `tensor NAME float` (after any parsed rules, so it wins over
+ * them): the value stays float. The rule has line 0 (no file). */
+void q_config_add_float_tensor(QConfig *c, const char *tensor);
+
 /* The settings for value `tensor` (NULL: none) of a node `node` (NULL:
  * unnamed) of op type `op_type`: the preset, then the matching rules by
  * precedence '*' < op < node < tensor, later lines winning within a level. */

@@ -139,6 +139,59 @@ double rep_agreement_pct(const RepReport *r);
  * output, the task row. */
 void rep_print_table(FILE *out, const RepReport *r, int top);
 
+/* ---- sensitivity (report_sensitivity.c) ------------------------------------ */
+
+/* Builds the quantized module again with the named values kept float (the
+ * caller's pipeline, `quantize{float-values=...}`); NULL after an error,
+ * reported to d. */
+typedef IrModule *(*RepQuantizeFn)(void *ctx, const char *const *floats, int nfloats, Diag *d);
+
+/* The outputs' worst SQNR and the task agreement of one quantized module. */
+typedef struct RepScore {
+  double sqnr;  /* worst output */
+  double agree; /* percent; NaN without a task */
+  RepAgree counts;
+} RepScore;
+
+typedef struct RepSensRow {
+  const char *name; /* an activation row of the base report */
+  int index;        /* its row index there (graph order) */
+  RepScore s;       /* with it alone kept float */
+} RepSensRow;
+
+typedef struct RepSensitivity {
+  RepScore base;
+  RepSensRow *rows; /* every activation row, largest SQNR first */
+  int nrows;
+  RepScore *steps;  /* steps[k]: rows[chosen[0..k]] kept float together */
+  int *chosen;      /* indices into rows of the values the search kept float */
+  int nsteps;
+  int tried;        /* values tried together (kept or not) */
+  bool gated;       /* a --min-sqnr or --min-agreement gate was given */
+  bool met;         /* ... and it holds at the last step (or at the base) */
+} RepSensitivity;
+
+typedef struct RepSensOptions {
+  int max_float;             /* most values kept float together; 0: one-at-a-time table only */
+  double min_sqnr, min_agree; /* the gates; -inf: none */
+  FILE *progress;            /* one line per evaluation, or NULL */
+} RepSensOptions;
+
+/* Ranks base's activation rows by what keeping each alone float buys (one
+ * quantization and evaluation each), then tries them float together in
+ * that order, keeping each that raises the SQNR, until the gates hold or
+ * max_float values are float (only values whose own gain is positive). ro
+ * as for rep_run. */
+bool rep_sensitivity_run(RepSensitivity *s, const RepReport *base, const IrModule *fp, const QSampleSet *set,
+                         const RepOptions *ro, RepQuantizeFn build, void *ctx, const RepSensOptions *so, Diag *d);
+void rep_sensitivity_print(FILE *out, const RepSensitivity *s, const RepSensOptions *so, int top);
+/* A config file (docs/quant-config.md): a comment with the figures, the
+ * text of `config` (the user's --config file, or NULL), then one `tensor
+ * NAME float` rule per value the cumulative search kept float. Written
+ * through a temporary renamed into place. */
+bool rep_sensitivity_write_config(const RepSensitivity *s, const char *config, const char *path, Diag *d);
+void rep_sensitivity_free(RepSensitivity *s);
+
 /* ---- HTML (report_html.c) ------------------------------------------------- */
 
 typedef struct RepHtmlInfo {

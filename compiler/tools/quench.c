@@ -40,6 +40,9 @@ typedef struct Opts {
   bool lower_int, print_pipeline, progress, help;
   /* report */
   const char *data, *quantized, *eval_samples, *task, *task_output, *html, *top, *min_sqnr, *min_agreement;
+  bool sensitivity;
+  const char *max_float, *suggest_config;
+  const char *float_values; /* not a flag: what --sensitivity passes to quantize */
   /* compile */
   const char *target, *weights, *name, *input_shape;
 } Opts;
@@ -101,7 +104,12 @@ static void usage_report(FILE *f) {
         "  --html FILE            also write an HTML page with a per-tensor SQNR chart\n"
         "  --top K                rows of the terminal table (default 10; 0: all)\n"
         "  --min-sqnr DB          exit 1 when the worst output SQNR is below DB\n"
-        "  --min-agreement PCT    exit 1 when the task agreement is below PCT percent\n",
+        "  --min-agreement PCT    exit 1 when the task agreement is below PCT percent\n"
+        "  --sensitivity          also quantize again with each activation kept float alone, rank\n"
+        "                         them by the output SQNR gained, and keep the best float together\n"
+        "                         until the gates above hold (docs/report.md#sensitivity)\n"
+        "  --max-float N          --sensitivity: at most N activations kept float together (8)\n"
+        "  --suggest-config FILE  --sensitivity: write those as a config file (--config's rules first)\n",
         f);
   fputs(quant_opts_help, f);
 }
@@ -159,6 +167,9 @@ static const Flag flags[] = {
     F("--top", top, true, 1),
     F("--min-sqnr", min_sqnr, true, 1),
     F("--min-agreement", min_agreement, true, 1),
+    F("--sensitivity", sensitivity, false, 1),
+    F("--max-float", max_float, true, 1),
+    F("--suggest-config", suggest_config, true, 1),
     F("--target", target, true, 2),
     F("--weights", weights, true, 2),
     F("--name", name, true, 2),
@@ -312,7 +323,8 @@ static char *build_pipeline(const Opts *o, const char *stats) {
   first = true;
   const char *qo[][2] = {{"preset", o->preset},         {"config", o->config},
                          {"stats", stats},              {"calibrator", o->calibrator},
-                         {"percentile", o->percentile}, {"keep-float", o->keep_float}};
+                         {"percentile", o->percentile}, {"keep-float", o->keep_float},
+                         {"float-values", o->float_values}};
   for (size_t i = 0; i < sizeof qo / sizeof *qo; i++) {
     if (!qo[i][1]) continue;
     put(&b, first ? "{" : "");
@@ -585,6 +597,64 @@ static int cmd_compile(Tool *t, const Opts *o) {
 
 /* ---- report ------------------------------------------------------------------------- */
 
+/* --sensitivity's quantizer: MODEL through the report's pipeline again,
+ * from the statistics written by the first run, with `floats` kept float.
+ * Texts registered with the diagnostics stay alive until the end. */
+typedef struct Requant {
+  Tool *t;
+  Opts o; /* calib NULL, stats the first run's */
+  char **keep;
+  int nkeep;
+} Requant;
+
+static void requant_hold(Requant *rq, char *text) {
+  if (!text) return;
+  rq->keep = xrealloc(rq->keep, (size_t)(rq->nkeep + 1) * sizeof *rq->keep);
+  rq->keep[rq->nkeep++] = text;
+}
+
+static IrModule *requantize(void *ctx, const char *const *floats, int n, Diag *d) {
+  Requant *rq = ctx;
+  Buf list = {0};
+  for (int i = 0; i < n; i++) {
+    if (i) put(&list, ",");
+    put(&list, floats[i]);
+  }
+  Opts o = rq->o;
+  o.float_values = list.s;
+  char *pipe = build_pipeline(&o, o.stats), *text = NULL;
+  IrModule *m = pipe ? load(o.cmd, o.model, d, &text) : NULL;
+  if (m && !run_pipeline(rq->t, o.cmd, m, pipe, NULL)) {
+    ir_module_destroy(m);
+    m = NULL;
+  }
+  requant_hold(rq, text);
+  requant_hold(rq, pipe);
+  free(list.s);
+  return m;
+}
+
+static bool sensitivity(Tool *t, const Opts *o, const char *stats, const RepReport *base, const IrModule *fp,
+                        const QSampleSet *set, const RepOptions *ro, double min_sqnr, double min_agree, int top) {
+  long max_float = count_opt(o, "--max-float", o->max_float, 8);
+  if (max_float < 0) return false;
+  Requant rq = {.t = t, .o = *o};
+  rq.o.calib = NULL, rq.o.stats = stats;
+  RepSensOptions so = {.max_float = (int)max_float, .min_sqnr = min_sqnr, .min_agree = min_agree,
+                       .progress = o->progress || isatty(2) ? stderr : NULL};
+  RepSensitivity s;
+  bool ok = rep_sensitivity_run(&s, base, fp, set, ro, requantize, &rq, &so, t->d);
+  if (ok) rep_sensitivity_print(stdout, &s, &so, top);
+  if (ok && o->suggest_config) {
+    ok = rep_sensitivity_write_config(&s, o->config, o->suggest_config, t->d);
+    if (ok) printf("wrote %s\n", o->suggest_config);
+  }
+  rep_sensitivity_free(&s);
+  for (int i = 0; i < rq.nkeep; i++) free(rq.keep[i]);
+  free(rq.keep);
+  return ok;
+}
+
 /* Default task: top1 for a 2-D float first output. */
 static RepTask default_task(const IrModule *m) {
   const IrFunc *f = main_func(m);
@@ -604,6 +674,12 @@ static int cmd_report(Tool *t, const Opts *o) {
   if (!number_opt(o, "--min-sqnr", o->min_sqnr, &min_sqnr) ||
       !number_opt(o, "--min-agreement", o->min_agreement, &min_agree))
     return 1;
+  if (o->sensitivity && o->quantized)
+    return err(o->cmd, "--sensitivity quantizes MODEL again: it cannot be used with --quantized%s%s", "", "");
+  if (!o->sensitivity && (o->max_float || o->suggest_config))
+    return err(o->cmd, "%s needs --sensitivity%s", o->max_float ? "--max-float" : "--suggest-config", "");
+  if (o->sensitivity && !o->calib && !o->stats)
+    return err(o->cmd, "--sensitivity needs calibration statistics: give --calib DIR or --stats FILE%s%s", "", "");
   if (o->task && !rep_task_from_name(o->task, &ro.task))
     return err(o->cmd, "unknown task '%s' (top1, ctc, next-token, detect, none)%s", o->task, "");
   ro.task_output = o->task_output;
@@ -644,6 +720,11 @@ static int cmd_report(Tool *t, const Opts *o) {
     RepHtmlInfo info = {o->model, o->data, o->quantized ? o->quantized : pipe};
     if (!rep_write_html(&r, &info, o->html, t->d)) rc = 1;
     else printf("wrote %s\n", o->html);
+  }
+  if (o->sensitivity &&
+      !sensitivity(t, o, o->stats ? o->stats : tmp_stats, &r, fp, &set, &ro, min_sqnr, min_agree, (int)top)) {
+    rc = 1;
+    goto done;
   }
   double worst = rep_worst_output_sqnr(&r), agree = rep_agreement_pct(&r);
   if (worst < min_sqnr) {
