@@ -198,6 +198,7 @@ typedef struct RepHtmlInfo {
   const char *model;    /* path shown in the title */
   const char *data;     /* evaluation folder */
   const char *pipeline; /* the pass pipeline that built the quantized module */
+  const RepSensitivity *sens; /* --sensitivity's result, or NULL */
 } RepHtmlInfo;
 
 /* Writes a self-contained page (inline CSS and SVG, no scripts) through a

@@ -81,6 +81,41 @@ static void chart(FILE *f, const RepReport *r) {
   fputs("</svg>\n", f);
 }
 
+static void score_cells(FILE *f, const RepScore *sc, double base) {
+  db_cell(f, sc->sqnr);
+  fprintf(f, "<td>%+.2f</td>", sc->sqnr - base);
+  if (isnan(sc->agree)) fputs("<td>-</td>", f);
+  else fprintf(f, "<td>%lld of %lld (%.2f%%)</td>", (long long)sc->counts.matched, (long long)sc->counts.total,
+               sc->agree);
+  fputs("</tr>\n", f);
+}
+
+/* --sensitivity: every activation's gain alone, then the search's steps. */
+static void sensitivity(FILE *f, const RepSensitivity *s) {
+  fputs("<h2>Sensitivity</h2>\n<p>Each quantized activation kept float alone (the others quantized), "
+        "largest output SQNR first; then kept float together, best first, each kept only when the step "
+        "raises the SQNR.</p>\n<table><tr><th>kept float</th><th>worst output SQNR dB</th><th>gain dB</th>"
+        "<th>agreement</th></tr>\n<tr><td>(none)</td>", f);
+  score_cells(f, &s->base, s->base.sqnr);
+  for (int i = 0; i < s->nrows; i++) {
+    fputs("<tr><td>", f);
+    esc(f, s->rows[i].name);
+    fputs("</td>", f);
+    score_cells(f, &s->rows[i].s, s->base.sqnr);
+  }
+  fputs("</table>\n", f);
+  if (!s->nsteps) return;
+  fputs("<h3>Kept float together</h3>\n<table><tr><th>step</th><th>worst output SQNR dB</th><th>gain dB</th>"
+        "<th>agreement</th></tr>\n", f);
+  for (int i = 0; i < s->nsteps; i++) {
+    fprintf(f, "<tr><td>%d: + ", i + 1);
+    esc(f, s->rows[s->chosen[i]].name);
+    fputs("</td>", f);
+    score_cells(f, &s->steps[i], s->base.sqnr);
+  }
+  fputs("</table>\n", f);
+}
+
 static void body(FILE *f, const RepReport *r, const RepHtmlInfo *info) {
   fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>quench report: ", f);
   esc(f, info->model);
@@ -123,7 +158,9 @@ static void body(FILE *f, const RepReport *r, const RepHtmlInfo *info) {
     db_cell(f, rep_metric_sqnr(&rw->local));
     fprintf(f, "<td>%.6f</td><td>%.4g</td></tr>\n", rep_metric_cosine(&rw->fp), rw->fp.max_abs);
   }
-  fputs("</table>\n<h2>Configuration</h2>\n<p>Pipeline: <code>", f);
+  fputs("</table>\n", f);
+  if (info->sens) sensitivity(f, info->sens);
+  fputs("<h2>Configuration</h2>\n<p>Pipeline: <code>", f);
   esc(f, info->pipeline);
   fputs("</code></p>\n<p>SQNR: 10 log10(&Sigma; y&sup2; / &Sigma; (y &minus; y<sub>q</sub>)&sup2;) over all "
         "samples, y from the float model; qdq: across the tensor's own quantize/dequantize pair.</p>\n"

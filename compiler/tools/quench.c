@@ -635,21 +635,20 @@ static IrModule *requantize(void *ctx, const char *const *floats, int n, Diag *d
 }
 
 static bool sensitivity(Tool *t, const Opts *o, const char *stats, const RepReport *base, const IrModule *fp,
-                        const QSampleSet *set, const RepOptions *ro, double min_sqnr, double min_agree, int top) {
+                        const QSampleSet *set, const RepOptions *ro, double min_sqnr, double min_agree, int top,
+                        RepSensitivity *s) {
   long max_float = count_opt(o, "--max-float", o->max_float, 8);
   if (max_float < 0) return false;
   Requant rq = {.t = t, .o = *o};
   rq.o.calib = NULL, rq.o.stats = stats;
   RepSensOptions so = {.max_float = (int)max_float, .min_sqnr = min_sqnr, .min_agree = min_agree,
                        .progress = o->progress || isatty(2) ? stderr : NULL};
-  RepSensitivity s;
-  bool ok = rep_sensitivity_run(&s, base, fp, set, ro, requantize, &rq, &so, t->d);
-  if (ok) rep_sensitivity_print(stdout, &s, &so, top);
+  bool ok = rep_sensitivity_run(s, base, fp, set, ro, requantize, &rq, &so, t->d);
+  if (ok) rep_sensitivity_print(stdout, s, &so, top);
   if (ok && o->suggest_config) {
-    ok = rep_sensitivity_write_config(&s, o->config, o->suggest_config, t->d);
+    ok = rep_sensitivity_write_config(s, o->config, o->suggest_config, t->d);
     if (ok) printf("wrote %s\n", o->suggest_config);
   }
-  rep_sensitivity_free(&s);
   for (int i = 0; i < rq.nkeep; i++) free(rq.keep[i]);
   free(rq.keep);
   return ok;
@@ -702,6 +701,7 @@ static int cmd_report(Tool *t, const Opts *o) {
   char *t1 = NULL, *t2 = NULL;
   int rc = 1;
   RepReport r = {0};
+  RepSensitivity sens = {0};
   QSampleSet set = {0};
   bool have_set = false;
   IrModule *fp = load(o->cmd, o->model, t->d, &t1), *q = NULL;
@@ -715,16 +715,14 @@ static int cmd_report(Tool *t, const Opts *o) {
   printf("quench report: %s%s%s on %s\n", o->model, o->quantized ? " against " : "",
          o->quantized ? o->quantized : "", o->data);
   rep_print_table(stdout, &r, (int)top);
+  if (o->sensitivity &&
+      !sensitivity(t, o, o->stats ? o->stats : tmp_stats, &r, fp, &set, &ro, min_sqnr, min_agree, (int)top, &sens))
+    goto done;
   rc = 0;
   if (o->html) {
-    RepHtmlInfo info = {o->model, o->data, o->quantized ? o->quantized : pipe};
+    RepHtmlInfo info = {o->model, o->data, o->quantized ? o->quantized : pipe, o->sensitivity ? &sens : NULL};
     if (!rep_write_html(&r, &info, o->html, t->d)) rc = 1;
     else printf("wrote %s\n", o->html);
-  }
-  if (o->sensitivity &&
-      !sensitivity(t, o, o->stats ? o->stats : tmp_stats, &r, fp, &set, &ro, min_sqnr, min_agree, (int)top)) {
-    rc = 1;
-    goto done;
   }
   double worst = rep_worst_output_sqnr(&r), agree = rep_agreement_pct(&r);
   if (worst < min_sqnr) {
@@ -741,6 +739,7 @@ static int cmd_report(Tool *t, const Opts *o) {
 done:
   if (tmp_stats[0]) remove(tmp_stats);
   rep_report_free(&r);
+  rep_sensitivity_free(&sens);
   if (have_set) q_samples_free(&set);
   ir_module_destroy(fp);
   ir_module_destroy(q);
