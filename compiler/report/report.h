@@ -110,6 +110,16 @@ typedef struct RepReport {
   double fp_secs, q_secs; /* interpreter time, all samples */
 } RepReport;
 
+/* The float model's outputs per sample, kept across rep_run calls on the
+ * same float module and samples (--sensitivity scores many quantized
+ * modules against one float run). */
+typedef struct RepFloatCache {
+  Tensor **outs; /* outs[s * nout + i]: output i of sample s */
+  int nsamples;  /* samples filled */
+  uint32_t nout;
+} RepFloatCache;
+void rep_float_cache_free(RepFloatCache *c);
+
 typedef struct RepOptions {
   RepTask task;
   const char *task_output; /* output name; NULL: the first (detect: "conf" or the first [N,2]) */
@@ -118,6 +128,9 @@ typedef struct RepOptions {
   /* Loads sample i: q_sample_load (compiler/quant/calib_data.h), or a
    * test's own loader. */
   bool (*load)(const QSampleSet *s, int i, const IrFunc *f, Tensor **inputs, Diag *d);
+  /* Non-NULL: outputs and task only (no tensor rows), and the float model
+   * runs only on samples the cache does not hold yet. */
+  RepFloatCache *fp_cache;
 } RepOptions;
 
 /* Runs `fp` and `q` (function "main" or the first) on the samples of `set`

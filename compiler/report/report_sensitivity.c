@@ -27,12 +27,13 @@ static bool gates_hold(const RepScore *s, const RepSensOptions *so) {
 }
 
 /* Quantizes with `floats` kept float and scores it on the evaluation set. */
-static bool evaluate(const IrModule *fp, const QSampleSet *set, const RepOptions *ro, RepQuantizeFn build, void *ctx,
-                     const char *const *floats, int n, RepScore *out, Diag *d) {
+static bool evaluate(const IrModule *fp, const QSampleSet *set, const RepOptions *ro, RepFloatCache *cache,
+                     RepQuantizeFn build, void *ctx, const char *const *floats, int n, RepScore *out, Diag *d) {
   IrModule *q = build(ctx, floats, n, d);
   if (!q) return false;
   RepOptions o = *ro;
   o.progress = NULL; /* one line per evaluation instead, from the caller */
+  o.fp_cache = cache;
   RepReport r = {0};
   bool ok = rep_run(&r, fp, q, set, &o, d);
   if (ok) *out = score_of(&r);
@@ -62,12 +63,16 @@ static void progress(const RepSensOptions *so, const char *what, int i, int n, c
 bool rep_sensitivity_run(RepSensitivity *s, const RepReport *base, const IrModule *fp, const QSampleSet *set,
                          const RepOptions *ro, RepQuantizeFn build, void *ctx, const RepSensOptions *so, Diag *d) {
   *s = (RepSensitivity){.base = score_of(base)};
+  RepFloatCache cache = {0}; /* the float model runs once, not once per evaluation */
   s->gated = so->min_sqnr != -INFINITY || so->min_agree != -INFINITY;
   s->rows = xmalloc((size_t)(base->nrows + 1) * sizeof *s->rows);
   for (int i = 0; i < base->nrows; i++)
     if (base->rows[i].kind == REP_ROW_ACT) s->rows[s->nrows++] = (RepSensRow){.name = base->rows[i].name, .index = i};
   for (int i = 0; i < s->nrows; i++) {
-    if (!evaluate(fp, set, ro, build, ctx, &s->rows[i].name, 1, &s->rows[i].s, d)) return false;
+    if (!evaluate(fp, set, ro, &cache, build, ctx, &s->rows[i].name, 1, &s->rows[i].s, d)) {
+      rep_float_cache_free(&cache);
+      return false;
+    }
     progress(so, "alone", i + 1, s->nrows, s->rows[i].name, &s->rows[i].s);
   }
   qsort(s->rows, (size_t)s->nrows, sizeof *s->rows, cmp_gain);
@@ -82,7 +87,7 @@ bool rep_sensitivity_run(RepSensitivity *s, const RepReport *base, const IrModul
   for (int i = 0; i < useful && s->nsteps < so->max_float && !s->met; i++) {
     names[s->nsteps] = s->rows[i].name;
     RepScore t;
-    if (!(ok = evaluate(fp, set, ro, build, ctx, names, s->nsteps + 1, &t, d))) break;
+    if (!(ok = evaluate(fp, set, ro, &cache, build, ctx, names, s->nsteps + 1, &t, d))) break;
     s->tried++;
     progress(so, "together", i + 1, useful, names[s->nsteps], &t);
     /* Pairs interact: a value that helps alone can hurt next to the ones
@@ -95,6 +100,7 @@ bool rep_sensitivity_run(RepSensitivity *s, const RepReport *base, const IrModul
     s->met = s->gated && gates_hold(&t, so);
   }
   free(names);
+  rep_float_cache_free(&cache);
   return ok;
 }
 

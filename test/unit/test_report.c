@@ -254,11 +254,60 @@ static void test_run_pairs(void **state) {
   ir_module_destroy(q);
 }
 
+/* With a float cache: no tensor rows, the float outputs are computed on the
+ * first call only. The second call gets a float module that computes
+ * something else (x itself): the figures must still be those of the cached
+ * Relu outputs, which shows the float model did not run again. */
+static void test_run_cache(void **state) {
+  (void)state;
+  static const char other_text[] = "module {\n"
+                                   "  func @main(%x: tensor<4xf32>) -> (tensor<4xf32>) {\n"
+                                   "    %y = Identity(%x) : tensor<4xf32>\n"
+                                   "    return %y\n"
+                                   "  }\n"
+                                   "}\n";
+  Diag d;
+  diag_init(&d, stderr);
+  IrModule *fp = ir_parse(&d, "fp", fp_text, strlen(fp_text), NULL);
+  IrModule *other = ir_parse(&d, "other", other_text, strlen(other_text), NULL);
+  IrModule *q = ir_parse(&d, "q", q_text, strlen(q_text), NULL);
+  assert_non_null(fp);
+  assert_non_null(other);
+  assert_non_null(q);
+  char *paths[] = {"a", "b"};
+  QSampleSet set = {.dir = "d", .paths = paths, .n = 2};
+  RepFloatCache cache = {0};
+  RepOptions o = {.task = REP_TASK_NONE, .load = load_fixed, .fp_cache = &cache};
+  RepReport r;
+  assert_true(rep_run(&r, fp, q, &set, &o, &d));
+  assert_int_equal(r.nrows, 0);
+  assert_int_equal(cache.nsamples, 2);
+  assert_int_equal(r.outs[0].m.n, 8);
+  assert_float_equal(rep_worst_output_sqnr(&r), 10 * log10(1.0776 / 0.0676), 1e-4);
+  rep_report_free(&r);
+  assert_true(rep_run(&r, other, q, &set, &o, &d));
+  assert_int_equal(r.outs[0].m.n, 8);
+  assert_float_equal(rep_worst_output_sqnr(&r), 10 * log10(1.0776 / 0.0676), 1e-4);
+  rep_report_free(&r);
+  /* Without the cache the other module does run: x = 0.1 0.26 -0.5 1
+   * against yq = 0 0.5 0 1 adds the -0.5. */
+  rep_float_cache_free(&cache);
+  assert_int_equal(cache.nsamples, 0);
+  o.fp_cache = NULL;
+  assert_true(rep_run(&r, other, q, &set, &o, &d));
+  assert_float_equal(rep_worst_output_sqnr(&r), 10 * log10(1.3276 / (0.0676 + 0.25)), 1e-4);
+  rep_report_free(&r);
+  ir_module_destroy(fp);
+  ir_module_destroy(other);
+  ir_module_destroy(q);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_metric_sums), cmocka_unit_test(test_metric_edges), cmocka_unit_test(test_argmax),
       cmocka_unit_test(test_ctc),         cmocka_unit_test(test_task_top1),    cmocka_unit_test(test_task_ctc),
       cmocka_unit_test(test_task_detect), cmocka_unit_test(test_task_names),   cmocka_unit_test(test_run_pairs),
+      cmocka_unit_test(test_run_cache),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
