@@ -386,8 +386,9 @@ bool q_config_parse_file(QConfig *c, const char *path, Diag *d) {
   if (!text) return false;
   diag_add_source(d, path, text, len, 0);
   bool ok = q_config_parse(c, text, len, path, d);
-  /* The diagnostics may quote the text until the Diag goes: forget it. */
-  diag_add_source(d, path, "", 0, 0);
+  /* The text is freed here and `path` may be a pipeline option's string,
+   * freed with the pipeline: the Diag must keep neither. */
+  diag_remove_source(d, path);
   free(text);
   return ok;
 }

@@ -17,6 +17,14 @@ void diag_add_source(Diag *d, const char *path, const char *text, size_t len, in
   if (d->nsources < DIAG_MAX_SOURCES) d->sources[d->nsources++] = (DiagSource){path, text, len, line_offset};
 }
 
+void diag_remove_source(Diag *d, const char *path) {
+  for (int i = 0; i < d->nsources; i++)
+    if (strcmp(d->sources[i].path, path) == 0) {
+      d->sources[i] = d->sources[--d->nsources];
+      return;
+    }
+}
+
 static const DiagSource *find_source(const Diag *d, const char *path) {
   for (int i = 0; i < d->nsources; i++)
     if (strcmp(d->sources[i].path, path) == 0) return &d->sources[i];

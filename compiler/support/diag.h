@@ -39,6 +39,9 @@ void diag_init(Diag *d, FILE *out);
  * text must outlive the Diag. A later registration for the same path
  * replaces the earlier one. */
 void diag_add_source(Diag *d, const char *path, const char *text, size_t len, int line_offset);
+/* Forgets `path` (its text is about to be freed, and `path` itself may
+ * be: a pass option's string dies with its pipeline). */
+void diag_remove_source(Diag *d, const char *path);
 
 #if defined(__GNUC__)
 #define DIAG_PRINTF(a, b) __attribute__((format(printf, a, b)))
