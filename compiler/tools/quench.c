@@ -636,9 +636,7 @@ static IrModule *requantize(void *ctx, const char *const *floats, int n, Diag *d
 
 static bool sensitivity(Tool *t, const Opts *o, const char *stats, const RepReport *base, const IrModule *fp,
                         const QSampleSet *set, const RepOptions *ro, double min_sqnr, double min_agree, int top,
-                        RepSensitivity *s) {
-  long max_float = count_opt(o, "--max-float", o->max_float, 8);
-  if (max_float < 0) return false;
+                        long max_float, RepSensitivity *s) {
   Requant rq = {.t = t, .o = *o};
   rq.o.calib = NULL, rq.o.stats = stats;
   RepSensOptions so = {.max_float = (int)max_float, .min_sqnr = min_sqnr, .min_agree = min_agree,
@@ -679,6 +677,8 @@ static int cmd_report(Tool *t, const Opts *o) {
     return err(o->cmd, "%s needs --sensitivity%s", o->max_float ? "--max-float" : "--suggest-config", "");
   if (o->sensitivity && !o->calib && !o->stats)
     return err(o->cmd, "--sensitivity needs calibration statistics: give --calib DIR or --stats FILE%s%s", "", "");
+  long max_float = count_opt(o, "--max-float", o->max_float, 8);
+  if (max_float < 0) return 1;
   if (o->task && !rep_task_from_name(o->task, &ro.task))
     return err(o->cmd, "unknown task '%s' (top1, ctc, next-token, detect, none)%s", o->task, "");
   ro.task_output = o->task_output;
@@ -716,7 +716,8 @@ static int cmd_report(Tool *t, const Opts *o) {
          o->quantized ? o->quantized : "", o->data);
   rep_print_table(stdout, &r, (int)top);
   if (o->sensitivity &&
-      !sensitivity(t, o, o->stats ? o->stats : tmp_stats, &r, fp, &set, &ro, min_sqnr, min_agree, (int)top, &sens))
+      !sensitivity(t, o, o->stats ? o->stats : tmp_stats, &r, fp, &set, &ro, min_sqnr, min_agree, (int)top, max_float,
+                   &sens))
     goto done;
   rc = 0;
   if (o->html) {
