@@ -8,6 +8,7 @@
  * test/lit/quant/report-*.qir, test/lit/quant/driver-*.qir,
  * test/lit/models/quant-*.test. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -639,7 +640,7 @@ static bool sensitivity(Tool *t, const Opts *o, const char *stats, const RepRepo
                         long max_float, RepSensitivity *s) {
   Requant rq = {.t = t, .o = *o};
   rq.o.calib = NULL, rq.o.stats = stats;
-  RepSensOptions so = {.max_float = (int)max_float, .min_sqnr = min_sqnr, .min_agree = min_agree,
+  RepSensOptions so = {.max_float = max_float > INT_MAX ? INT_MAX : (int)max_float, .min_sqnr = min_sqnr, .min_agree = min_agree,
                        .progress = o->progress || isatty(2) ? stderr : NULL};
   bool ok = rep_sensitivity_run(s, base, fp, set, ro, requantize, &rq, &so, t->d);
   if (ok) rep_sensitivity_print(stdout, s, &so, top);
