@@ -174,6 +174,7 @@ typedef struct RepSensRow {
 
 typedef struct RepSensitivity {
   RepScore base;
+  RepScore all_float; /* every activation float: the weights' error alone, the search's ceiling */
   RepSensRow *rows; /* every activation row, largest SQNR first */
   int nrows;
   RepScore *steps;  /* steps[k]: rows[chosen[0..k]] kept float together */

@@ -97,6 +97,8 @@ static void sensitivity(FILE *f, const RepSensitivity *s) {
         "raises the SQNR.</p>\n<table><tr><th>kept float</th><th>worst output SQNR dB</th><th>gain dB</th>"
         "<th>agreement</th></tr>\n<tr><td>(none)</td>", f);
   score_cells(f, &s->base, s->base.sqnr);
+  fputs("<tr><td>(every activation)</td>", f);
+  score_cells(f, &s->all_float, s->base.sqnr);
   for (int i = 0; i < s->nrows; i++) {
     fputs("<tr><td>", f);
     esc(f, s->rows[i].name);

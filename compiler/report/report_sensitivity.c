@@ -75,6 +75,19 @@ bool rep_sensitivity_run(RepSensitivity *s, const RepReport *base, const IrModul
     }
     progress(so, "alone", i + 1, s->nrows, s->rows[i].name, &s->rows[i].s);
   }
+  /* Every activation float at once: what keeping activations float can
+   * reach at best (the weights' own error), to tell the user which side
+   * to work on. */
+  const char **all = xmalloc((size_t)(s->nrows + 1) * sizeof *all);
+  for (int i = 0; i < s->nrows; i++) all[i] = s->rows[i].name;
+  bool all_ok = s->nrows == 0 || evaluate(fp, set, ro, &cache, build, ctx, all, s->nrows, &s->all_float, d);
+  if (s->nrows == 0) s->all_float = s->base;
+  free(all);
+  if (!all_ok) {
+    rep_float_cache_free(&cache);
+    return false;
+  }
+  progress(so, "all", 1, 1, "every activation", &s->all_float);
   qsort(s->rows, (size_t)s->nrows, sizeof *s->rows, cmp_gain);
   s->met = s->gated && gates_hold(&s->base, so);
   int useful = 0;
@@ -122,6 +135,8 @@ void rep_sensitivity_print(FILE *out, const RepSensitivity *s, const RepSensOpti
   fprintf(out, "  %-*s %8s %7s  %s\n", w, "kept float", "sqnr", "gain", isnan(s->base.agree) ? "" : "agreement");
   fprintf(out, "  %-*s", w, "(none)");
   score_cols(out, &s->base, s->base.sqnr);
+  fprintf(out, "  %-*s", w, "(every activation)");
+  score_cols(out, &s->all_float, s->base.sqnr);
   for (int i = 0; i < k; i++) {
     const char *name = s->rows[i].name;
     int len = (int)strlen(name);
@@ -149,6 +164,9 @@ void rep_sensitivity_print(FILE *out, const RepSensitivity *s, const RepSensOpti
     fprintf(out, "gates: not met with %d activation%s kept float (%s)\n", s->nsteps, s->nsteps == 1 ? "" : "s",
             s->nsteps < so->max_float ? "no other activation raises the SQNR"
                                       : "the --max-float limit; raise it to search further");
+  if (s->gated && !s->met && !gates_hold(&s->all_float, so))
+    fprintf(out, "gates: not met even with every activation float: the weights' own error is too large "
+                 "(a finer weight format, granularity or GPTQ)\n");
 }
 
 bool rep_sensitivity_write_config(const RepSensitivity *s, const char *config, const char *path, Diag *d) {
