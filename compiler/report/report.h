@@ -177,6 +177,7 @@ typedef struct RepSensitivity {
   RepScore all_float; /* every activation float: the weights' error alone, the search's ceiling */
   RepSensRow *rows; /* every activation row, largest SQNR first */
   int nrows;
+  int skipped;      /* activation rows left out: a comma in the name */
   RepScore *steps;  /* steps[k]: rows[chosen[0..k]] kept float together */
   int *chosen;      /* indices into rows of the values the search kept float */
   int nsteps;

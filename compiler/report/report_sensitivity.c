@@ -67,7 +67,11 @@ bool rep_sensitivity_run(RepSensitivity *s, const RepReport *base, const IrModul
   s->gated = so->min_sqnr != -INFINITY || so->min_agree != -INFINITY;
   s->rows = xmalloc((size_t)(base->nrows + 1) * sizeof *s->rows);
   for (int i = 0; i < base->nrows; i++)
-    if (base->rows[i].kind == REP_ROW_ACT) s->rows[s->nrows++] = (RepSensRow){.name = base->rows[i].name, .index = i};
+    if (base->rows[i].kind == REP_ROW_ACT) {
+      /* float-values is a comma list: such a name cannot be passed. */
+      if (strchr(base->rows[i].name, ',')) s->skipped++;
+      else s->rows[s->nrows++] = (RepSensRow){.name = base->rows[i].name, .index = i};
+    }
   for (int i = 0; i < s->nrows; i++) {
     if (!evaluate(fp, set, ro, &cache, build, ctx, &s->rows[i].name, 1, &s->rows[i].s, d)) {
       rep_float_cache_free(&cache);
@@ -132,6 +136,9 @@ void rep_sensitivity_print(FILE *out, const RepSensitivity *s, const RepSensOpti
   int k = top > 0 && top < s->nrows ? top : s->nrows;
   fprintf(out, "sensitivity: each of %d quantized activations kept float alone; the %d that help most:\n", s->nrows,
           k);
+  if (s->skipped)
+    fprintf(out, "  (%d activation%s with a comma in the name left out: quantize's float-values cannot name %s)\n",
+            s->skipped, s->skipped == 1 ? "" : "s", s->skipped == 1 ? "it" : "them");
   fprintf(out, "  %-*s %8s %7s  %s\n", w, "kept float", "sqnr", "gain", isnan(s->base.agree) ? "" : "agreement");
   fprintf(out, "  %-*s", w, "(none)");
   score_cols(out, &s->base, s->base.sqnr);
