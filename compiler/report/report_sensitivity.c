@@ -129,6 +129,14 @@ static void score_cols(FILE *out, const RepScore *s, double base_sqnr) {
 }
 
 void rep_sensitivity_print(FILE *out, const RepSensitivity *s, const RepSensOptions *so, int top) {
+  if (s->nrows == 0) {
+    fprintf(out, "sensitivity: no quantized activation to keep float%s\n",
+            s->skipped ? " (those with a comma in the name are left out)" : " (weights only)");
+    if (s->gated && !s->met)
+      fprintf(out, "gates: not met: the weights' own error is too large (a finer weight format, granularity "
+                   "or GPTQ)\n");
+    return;
+  }
   int w = 24;
   for (int i = 0; i < s->nrows; i++)
     if ((int)strlen(s->rows[i].name) > w) w = (int)strlen(s->rows[i].name);
