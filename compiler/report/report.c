@@ -382,11 +382,20 @@ static int cmp_sqnr(const void *a, const void *b) {
   return sx < sy ? -1 : sx > sy ? 1 : strcmp(x->name, y->name);
 }
 
+int rep_name_width(int longest) { return longest < 24 ? 24 : longest > 48 ? 48 : longest; }
+
+void rep_print_name(FILE *out, const char *prefix, const char *name, int w) {
+  /* Long names keep their tail, where ONNX exporters put the distinguishing part. */
+  int room = w - (int)strlen(prefix), len = (int)strlen(name);
+  if (len > room) fprintf(out, "%s...%-*s", prefix, room - 3, name + len - (room - 3));
+  else fprintf(out, "%s%-*s", prefix, room, name);
+}
+
 void rep_print_table(FILE *out, const RepReport *r, int top) {
-  int w = 24;
+  int longest = 0;
   for (int i = 0; i < r->nrows; i++)
-    if ((int)strlen(r->rows[i].name) > w) w = (int)strlen(r->rows[i].name);
-  if (w > 48) w = 48;
+    if ((int)strlen(r->rows[i].name) > longest) longest = (int)strlen(r->rows[i].name);
+  int w = rep_name_width(longest);
   const RepRow **sorted = xmalloc((size_t)(r->nrows + 1) * sizeof *sorted);
   for (int i = 0; i < r->nrows; i++) sorted[i] = &r->rows[i];
   qsort(sorted, (size_t)r->nrows, sizeof *sorted, cmp_sqnr);
@@ -398,10 +407,8 @@ void rep_print_table(FILE *out, const RepReport *r, int top) {
   for (int i = 0; i < k; i++) {
     const RepRow *rw = sorted[i];
     char b1[32], b2[32];
-    /* Long names keep their tail, where ONNX exporters put the distinguishing part. */
-    int len = (int)strlen(rw->name);
-    const char *shown = len > w ? rw->name + len - (w - 3) : rw->name;
-    fprintf(out, "  %s%-*s %-6s %-18s %-7s %s %s %9.6f %10.4g\n", len > w ? "..." : "", len > w ? w - 3 : w, shown,
+    rep_print_name(out, "  ", rw->name, w + 2);
+    fprintf(out, " %-6s %-18s %-7s %s %s %9.6f %10.4g\n",
             rw->kind == REP_ROW_WEIGHT ? "weight" : "act", rw->op, rw->storage, db(rep_metric_sqnr(&rw->fp), b1, sizeof b1),
             db(rep_metric_sqnr(&rw->local), b2, sizeof b2), rep_metric_cosine(&rw->fp), rw->fp.max_abs);
   }

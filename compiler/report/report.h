@@ -151,6 +151,11 @@ double rep_agreement_pct(const RepReport *r);
 /* The terminal table: the `top` worst tensors by SQNR (0: all), every
  * output, the task row. */
 void rep_print_table(FILE *out, const RepReport *r, int top);
+/* The name column of the terminal tables: as wide as the longest name,
+ * 24 to 48 characters; a longer name keeps its tail after "...". */
+int rep_name_width(int longest);
+/* prefix, then name, padded or cut to w characters in all. */
+void rep_print_name(FILE *out, const char *prefix, const char *name, int w);
 
 /* ---- sensitivity (report_sensitivity.c) ------------------------------------ */
 

@@ -72,36 +72,30 @@ bool rep_sensitivity_run(RepSensitivity *s, const RepReport *base, const IrModul
       if (strchr(base->rows[i].name, ',')) s->skipped++;
       else s->rows[s->nrows++] = (RepSensRow){.name = base->rows[i].name, .index = i};
     }
-  for (int i = 0; i < s->nrows; i++) {
-    if (!evaluate(fp, set, ro, &cache, build, ctx, &s->rows[i].name, 1, &s->rows[i].s, d)) {
-      rep_float_cache_free(&cache);
-      return false;
-    }
-    progress(so, "alone", i + 1, s->nrows, s->rows[i].name, &s->rows[i].s);
+  /* names[]: the values kept float in one evaluation (up to all of them). */
+  const char **names = xmalloc((size_t)(s->nrows + 1) * sizeof *names);
+  bool ok = true;
+  for (int i = 0; ok && i < s->nrows; i++) {
+    ok = evaluate(fp, set, ro, &cache, build, ctx, &s->rows[i].name, 1, &s->rows[i].s, d);
+    if (ok) progress(so, "alone", i + 1, s->nrows, s->rows[i].name, &s->rows[i].s);
   }
   /* Every activation float at once: what keeping activations float can
    * reach at best (the weights' own error), to tell the user which side
    * to work on. */
-  const char **all = xmalloc((size_t)(s->nrows + 1) * sizeof *all);
-  for (int i = 0; i < s->nrows; i++) all[i] = s->rows[i].name;
-  bool all_ok = s->nrows == 0 || evaluate(fp, set, ro, &cache, build, ctx, all, s->nrows, &s->all_float, d);
-  if (s->nrows == 0) s->all_float = s->base;
-  free(all);
-  if (!all_ok) {
-    rep_float_cache_free(&cache);
-    return false;
+  for (int i = 0; i < s->nrows; i++) names[i] = s->rows[i].name;
+  s->all_float = s->base;
+  if (ok && s->nrows) {
+    ok = evaluate(fp, set, ro, &cache, build, ctx, names, s->nrows, &s->all_float, d);
+    if (ok) progress(so, "all", 1, 1, "every activation", &s->all_float);
   }
-  progress(so, "all", 1, 1, "every activation", &s->all_float);
   qsort(s->rows, (size_t)s->nrows, sizeof *s->rows, cmp_gain);
   s->met = s->gated && gates_hold(&s->base, so);
   int useful = 0;
   while (useful < s->nrows && s->rows[useful].s.sqnr > s->base.sqnr) useful++;
   s->steps = xmalloc((size_t)(useful + 1) * sizeof *s->steps);
   s->chosen = xmalloc((size_t)(useful + 1) * sizeof *s->chosen);
-  const char **names = xmalloc((size_t)(useful + 1) * sizeof *names);
-  bool ok = true;
   RepScore cur = s->base;
-  for (int i = 0; i < useful && s->nsteps < so->max_float && !s->met; i++) {
+  for (int i = 0; ok && i < useful && s->nsteps < so->max_float && !s->met; i++) {
     names[s->nsteps] = s->rows[i].name;
     RepScore t;
     if (!(ok = evaluate(fp, set, ro, &cache, build, ctx, names, s->nsteps + 1, &t, d))) break;
@@ -137,10 +131,10 @@ void rep_sensitivity_print(FILE *out, const RepSensitivity *s, const RepSensOpti
                    "or GPTQ)\n");
     return;
   }
-  int w = 24;
+  int longest = 0;
   for (int i = 0; i < s->nrows; i++)
-    if ((int)strlen(s->rows[i].name) > w) w = (int)strlen(s->rows[i].name);
-  if (w > 48) w = 48;
+    if ((int)strlen(s->rows[i].name) > longest) longest = (int)strlen(s->rows[i].name);
+  int w = rep_name_width(longest);
   int k = top > 0 && top < s->nrows ? top : s->nrows;
   fprintf(out, "sensitivity: each of %d quantized activations kept float alone; the %d that help most:\n", s->nrows,
           k);
@@ -153,20 +147,15 @@ void rep_sensitivity_print(FILE *out, const RepSensitivity *s, const RepSensOpti
   fprintf(out, "  %-*s", w, "(every activation)");
   score_cols(out, &s->all_float, s->base.sqnr);
   for (int i = 0; i < k; i++) {
-    const char *name = s->rows[i].name;
-    int len = (int)strlen(name);
-    fprintf(out, "  %s%-*s", len > w ? "..." : "", len > w ? w - 3 : w, len > w ? name + len - (w - 3) : name);
+    rep_print_name(out, "  ", s->rows[i].name, w + 2);
     score_cols(out, &s->rows[i].s, s->base.sqnr);
   }
   if (s->nsteps) {
     fprintf(out, "kept float together (%d of %d tried raised the SQNR):\n", s->nsteps, s->tried);
     for (int i = 0; i < s->nsteps; i++) {
       char label[64];
-      snprintf(label, sizeof label, "%d: + ", i + 1);
-      const char *name = s->rows[s->chosen[i]].name;
-      int room = w - (int)strlen(label), len = (int)strlen(name);
-      fprintf(out, "  %s%s%-*s", label, len > room ? "..." : "", len > room ? room - 3 : room,
-              len > room ? name + len - (room - 3) : name);
+      snprintf(label, sizeof label, "  %d: + ", i + 1);
+      rep_print_name(out, label, s->rows[s->chosen[i]].name, w + 2);
       score_cols(out, &s->steps[i], s->base.sqnr);
     }
   }
